@@ -1,0 +1,1 @@
+"""Contract tests: check any deployment of the Dentare Patients API against the spec."""

@@ -1,0 +1,1 @@
+"""The Dentare Patients API mock server, generated from spec/openapi.yaml."""
