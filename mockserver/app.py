@@ -1,0 +1,141 @@
+"""The ASGI application: spec-generated API routes, the control API, and
+error answers in the API's `{"error": ...}` shape for everything else."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+
+from .control import ControlPlane, build_control_routes
+from .handlers import HANDLERS, Handler
+from .routing import build_api_routes, json_response
+from .settings import MockSettings
+from .spec import ApiSpec, load_spec
+from .state import (
+    export_state,
+    load_document,
+    load_fixtures_dir,
+    patient_from_record,
+    read_json,
+    save_state,
+)
+from .store import Store
+
+__all__ = ["MockState", "create_app"]
+
+logger = logging.getLogger("mockserver")
+
+_REASONS = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
+
+
+class MockState:
+    """The live store and how to rebuild it (reset to fixtures, load a dump)."""
+
+    def __init__(self, settings: MockSettings):
+        self.settings = settings
+        state_file = settings.state_file
+        if state_file is not None and state_file.exists():
+            self.store = self._from_document(read_json(state_file), str(state_file))
+            logger.info("loaded state from %s", state_file)
+        else:
+            self.store = self.fixture_store()
+
+    def fixture_store(self) -> Store:
+        store = Store()
+        if self.settings.fixtures_dir is not None:
+            load_fixtures_dir(store, self.settings.fixtures_dir)
+        if self.settings.generate:
+            from .generate import generate_patients  # only needed when asked for
+
+            start_id = max((p.id for p in store.patients()), default=0) + 1
+            account = store.account(self.settings.generate_account)
+            for record in generate_patients(
+                self.settings.generate, seed=self.settings.seed, account_id=account.id,
+                start_id=start_id, country=account.country,
+            ):
+                store.add_patient(patient_from_record(record))
+        return store
+
+    def reset(self) -> None:
+        self.store = self.fixture_store()
+
+    def replace(self, document: Any) -> None:
+        # Build the new store completely before swapping, so a bad document
+        # leaves the current state untouched.
+        self.store = self._from_document(document, "state document")
+
+    def save(self) -> None:
+        if self.settings.state_file is not None:
+            save_state(self.store, self.settings.state_file)
+            logger.info("saved state to %s", self.settings.state_file)
+
+    @staticmethod
+    def _from_document(document: Any, source: str) -> Store:
+        store = Store()
+        load_document(store, document, source=source)
+        return store
+
+    def export(self) -> dict[str, Any]:
+        return export_state(self.store)
+
+
+def create_app(
+    settings: MockSettings | None = None,
+    *,
+    spec: ApiSpec | None = None,
+    handlers: Mapping[str, Handler] | None = None,
+) -> Starlette:
+    """The mock as an ASGI app. The spec is loaded and checked here, so a bad
+    spec or a handler mismatch fails at start-up, not on the first request."""
+    settings = settings or MockSettings()
+    spec = spec or load_spec(settings.spec_path)
+    state = MockState(settings)
+    api_routes = build_api_routes(
+        spec, HANDLERS if handlers is None else handlers, lambda: state.store,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    control_routes = build_control_routes(ControlPlane(state), settings.admin_key)
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH"], allow_headers=["Authorization", "Content-Type"],
+        ))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        state.save()
+
+    app = Starlette(
+        routes=[Mount(spec.base_path or "/", routes=api_routes), Mount("/__mock", routes=control_routes)],
+        middleware=middleware,
+        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.mock = state
+    app.state.spec = spec
+    return app
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    reason = _REASONS.get(exc.status_code, exc.detail)
+    return json_response(exc.status_code, {"error": reason}, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Logged for whoever runs the mock; the client gets no trace or path.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(500, {"error": "Internal Server Error"})

@@ -1,0 +1,63 @@
+"""Response bodies shaped by the spec's response schemas, encoded with orjson.
+
+A handler returns a dict that may hold more than an operation answers (a full
+record for a list item, say); the shaper built from the response schema keeps
+exactly the properties the schema defines, in its order. Change the schema
+and the answer changes with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+__all__ = ["Shaper", "compile_shaper", "dump_json"]
+
+Shaper = Callable[[Any], Any]
+
+
+def dump_json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def compile_shaper(schema: Mapping[str, Any] | None) -> Shaper:
+    """A function projecting a value onto `schema` (compiled once, at start-up)."""
+    if not schema:
+        return _identity
+    properties, required = _object_properties(schema)
+    if properties:
+        plan = [(name, compile_shaper(sub), name in required) for name, sub in properties.items()]
+
+        def shape_object(value: Mapping[str, Any]) -> dict[str, Any]:
+            shaped: dict[str, Any] = {}
+            for name, shaper, is_required in plan:
+                if name in value:
+                    shaped[name] = shaper(value[name])
+                elif is_required:
+                    raise KeyError(f"response is missing required property {name!r}")
+            return shaped
+
+        return shape_object
+    items = schema.get("items")
+    if isinstance(items, Mapping) and _object_properties(items)[0]:
+        shape_item = compile_shaper(items)
+        return lambda value: [shape_item(item) for item in value]
+    return _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _object_properties(schema: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Properties and required names of an object schema, through `allOf`."""
+    properties: dict[str, Any] = dict(schema.get("properties", {}))
+    required = set(schema.get("required", ()))
+    for part in schema.get("allOf", ()):
+        more, more_required = _object_properties(part)
+        for name, sub in more.items():
+            properties.setdefault(name, sub)
+        required |= more_required
+    return properties, required

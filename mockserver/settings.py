@@ -1,0 +1,28 @@
+"""The mock's settings: one frozen object, filled by the CLI or by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._resources import default_fixtures_dir, default_spec_path
+
+__all__ = ["MockSettings"]
+
+
+@dataclass(frozen=True)
+class MockSettings:
+    spec_path: Path = field(default_factory=default_spec_path)
+    #: Folder with accounts.json and patients.json; None starts with no data.
+    fixtures_dir: Path | None = field(default_factory=default_fixtures_dir)
+    #: Extra realistic patients generated into `generate_account` at start-up.
+    generate: int = 0
+    generate_account: int = 1
+    seed: int = 4821
+    #: Saved on shutdown and loaded on start-up instead of the fixtures, if it exists.
+    state_file: Path | None = None
+    #: Lets the control API answer clients other than loopback that send it.
+    admin_key: str | None = None
+    #: Origins allowed by CORS; empty means CORS stays off.
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576

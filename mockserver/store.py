@@ -1,0 +1,396 @@
+"""In-memory state: accounts, tokens and patients, kept per clinic account.
+
+Every read and write of a patient is scoped to one account. Lists are served
+from per-account indexes so that a page, a filter or a search does not scan
+the whole store: ids sorted by status (ids only grow, so ascending id is
+creation order), hash indexes for the exact filters, and trigram postings for
+substring search over names, email, personal number and phone digits.
+
+The mock serves requests on one event loop and store calls never await, so
+each call is atomic; the lock makes that hold for threads too (CLI import,
+tests driving the store directly).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._exceptions import NotFound, Unauthorized, ValidationFailed
+from .auth import hash_token, new_token
+from .models import Account, Patient, Token, User
+from .phones import phone_search_digits
+from .text import fold
+
+__all__ = ["PatientQuery", "Principal", "Store", "now_ms"]
+
+_SEPARATOR = "\x1f"  # joins the searchable parts so no match spans two of them
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as: the token's account and user."""
+
+    account_id: int
+    user: User
+    token_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PatientQuery:
+    """A list request's filters; all combine with AND."""
+
+    is_active: bool = True
+    q: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    personal_no: str | None = None
+    external_id: str | None = None
+    legacy_id: str | None = None
+
+
+class _Trigrams:
+    """Substring index: trigram -> ids (appended in write order; stale ids are
+    filtered out by checking the candidate's current text)."""
+
+    __slots__ = ("_postings",)
+
+    def __init__(self) -> None:
+        self._postings: dict[str, array[int]] = {}
+
+    def add(self, patient_id: int, text: str) -> None:
+        postings = self._postings
+        for gram in {text[i : i + 3] for i in range(len(text) - 2)}:
+            bucket = postings.get(gram)
+            if bucket is None:
+                postings[gram] = bucket = array("q")
+            bucket.append(patient_id)
+
+    def candidates(self, needle: str) -> Iterable[int] | None:
+        """Ids that may contain `needle`, or None when it is too short to look up."""
+        if len(needle) < 3:
+            return None
+        smallest: array[int] | None = None
+        for gram in {needle[i : i + 3] for i in range(len(needle) - 2)}:
+            bucket = self._postings.get(gram)
+            if bucket is None:
+                return ()
+            if smallest is None or len(bucket) < len(smallest):
+                smallest = bucket
+        return smallest if smallest is not None else ()
+
+
+@dataclass
+class _AccountPatients:
+    by_id: dict[int, Patient] = field(default_factory=dict)
+    active: list[int] = field(default_factory=list)
+    archived: list[int] = field(default_factory=list)
+    by_email: dict[str, set[int]] = field(default_factory=dict)
+    by_personal_no: dict[str, set[int]] = field(default_factory=dict)
+    by_external_id: dict[str, int] = field(default_factory=dict)
+    by_legacy_id: dict[str, set[int]] = field(default_factory=dict)
+    text: _Trigrams = field(default_factory=_Trigrams)
+    digits: _Trigrams = field(default_factory=_Trigrams)
+
+    def index(self, p: Patient) -> None:
+        _insert_sorted(self.active if p.is_active else self.archived, p.id)
+        if p.email:
+            self.by_email.setdefault(p.email.casefold(), set()).add(p.id)
+        if p.personal_no:
+            self.by_personal_no.setdefault(p.personal_no.casefold(), set()).add(p.id)
+        if p.external_id:
+            self.by_external_id[p.external_id] = p.id
+        if p.legacy_id:
+            self.by_legacy_id.setdefault(p.legacy_id, set()).add(p.id)
+        self.text.add(p.id, p.search_text)
+        self.digits.add(p.id, p.search_digits)
+
+    def unindex(self, p: Patient) -> None:
+        """Remove from the exact indexes; trigram postings go stale harmlessly."""
+        _remove_sorted(self.active if p.is_active else self.archived, p.id)
+        if p.email:
+            self.by_email.get(p.email.casefold(), set()).discard(p.id)
+        if p.personal_no:
+            self.by_personal_no.get(p.personal_no.casefold(), set()).discard(p.id)
+        if p.external_id and self.by_external_id.get(p.external_id) == p.id:
+            del self.by_external_id[p.external_id]
+        if p.legacy_id:
+            self.by_legacy_id.get(p.legacy_id, set()).discard(p.id)
+
+
+class Store:
+    """All of the mock's state. Create one, then `load` fixtures or a state dump."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._accounts: dict[int, Account] = {}
+        self._patients: dict[int, _AccountPatients] = {}
+        self._tokens: dict[int, Token] = {}
+        self._token_by_hash: dict[str, Token] = {}
+        self._next_patient_id = 1
+        self._next_token_id = 1
+
+    # -- accounts and tokens ----------------------------------------------------------------
+
+    def add_account(self, account: Account) -> None:
+        with self._lock:
+            self._accounts[account.id] = account
+            self._patients.setdefault(account.id, _AccountPatients())
+
+    def accounts(self) -> list[Account]:
+        return list(self._accounts.values())
+
+    def account(self, account_id: int) -> Account:
+        try:
+            return self._accounts[account_id]
+        except KeyError:
+            raise NotFound() from None
+
+    def add_token(self, token: Token) -> None:
+        with self._lock:
+            self._tokens[token.id] = token
+            self._token_by_hash[token.token_sha256] = token
+            self._next_token_id = max(self._next_token_id, token.id + 1)
+
+    def create_token(self, account_id: int, name: str, user_id: int | None = None) -> tuple[Token, str]:
+        """A new live token; its secret is returned once and only its hash is kept."""
+        with self._lock:
+            account = self.account(account_id)
+            if user_id is None:
+                user_id = next(iter(account.users), 0)
+            secret = new_token()
+            token = Token(
+                id=self._next_token_id,
+                account_id=account_id,
+                user_id=user_id,
+                name=name,
+                token_sha256=hash_token(secret),
+                created_at=now_ms(),
+                hint=secret[:8],
+            )
+            self.add_token(token)
+            return token, secret
+
+    def revoke_token(self, token_id: int) -> Token:
+        """Revoked for good: the next request with it is a 401."""
+        with self._lock:
+            token = self._tokens.get(token_id)
+            if token is None:
+                raise NotFound()
+            token.revoked = True
+            return token
+
+    def tokens(self, account_id: int | None = None) -> list[Token]:
+        return [t for t in self._tokens.values() if account_id is None or t.account_id == account_id]
+
+    def authenticate(self, secret: str) -> Principal:
+        # The lookup is by SHA-256 of the secret, so response time reveals
+        # nothing about how close a guess is to a real token.
+        token = self._token_by_hash.get(hash_token(secret))
+        if token is None or token.revoked:
+            raise Unauthorized()
+        account = self._accounts.get(token.account_id)
+        user = account.users.get(token.user_id) if account else None
+        if user is None:
+            raise Unauthorized()
+        return Principal(account_id=token.account_id, user=user, token_id=token.id)
+
+    # -- patients ---------------------------------------------------------------------------
+
+    def get_patient(self, account_id: int, patient_id: int) -> Patient:
+        """The account's patient, else 404 (another account's id included)."""
+        patient = self._scope(account_id).by_id.get(patient_id)
+        if patient is None:
+            raise NotFound()
+        return patient
+
+    def add_patient(self, patient: Patient) -> Patient:
+        """Insert a fully-formed patient (fixtures, state loads, creates)."""
+        with self._lock:
+            scope = self._scope(patient.account_id)
+            if patient.id in scope.by_id or any(patient.id in s.by_id for s in self._patients.values()):
+                raise ValueError(f"patient id {patient.id} is already taken")
+            _refresh_search_keys(patient)
+            scope.by_id[patient.id] = patient
+            scope.index(patient)
+            self._next_patient_id = max(self._next_patient_id, patient.id + 1)
+            return patient
+
+    def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+        with self._lock:
+            scope = self._scope(account_id)
+            self._check_unique(scope, values, None)
+            stamp = now_ms()
+            patient = Patient(
+                id=self._next_patient_id,
+                account_id=account_id,
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            for name, value in values.items():
+                setattr(patient, name, value)
+            _refresh_search_keys(patient)
+            scope.by_id[patient.id] = patient
+            scope.index(patient)
+            self._next_patient_id += 1
+            return patient
+
+    def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+        """Apply the changed fields; `updated_at` moves only if a value really changed."""
+        with self._lock:
+            scope = self._scope(account_id)
+            patient = self.get_patient(account_id, patient_id)
+            changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+            if not changed:
+                return patient
+            self._check_unique(scope, changed, patient.id)
+            scope.unindex(patient)
+            for name, value in changed.items():
+                setattr(patient, name, value)
+            patient.updated_at = max(now_ms(), patient.updated_at + 1)
+            _refresh_search_keys(patient)
+            scope.index(patient)
+            return patient
+
+    def list_patients(
+        self, account_id: int, query: PatientQuery, page: int, per_page: int
+    ) -> tuple[list[Patient], int]:
+        """One page of matching patients in ascending id order, and the total."""
+        scope = self._scope(account_id)
+        ordered = scope.active if query.is_active else scope.archived
+        predicate, candidates = _plan(scope, query)
+        start = (page - 1) * per_page
+        if predicate is None:
+            ids = ordered[start : start + per_page]
+            return [scope.by_id[i] for i in ids], len(ordered)
+        by_id = scope.by_id
+        matches = sorted(
+            {
+                i
+                for i in (ordered if candidates is None else candidates)
+                if (p := by_id.get(i)) is not None and p.is_active is query.is_active and predicate(p)
+            }
+        )
+        return [by_id[i] for i in matches[start : start + per_page]], len(matches)
+
+    def patients(self, account_id: int | None = None) -> Iterator[Patient]:
+        scopes = self._patients.values() if account_id is None else [self._scope(account_id)]
+        for scope in scopes:
+            yield from scope.by_id.values()
+
+    def count(self, account_id: int) -> int:
+        return len(self._scope(account_id).by_id)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _scope(self, account_id: int) -> _AccountPatients:
+        scope = self._patients.get(account_id)
+        if scope is None:
+            raise NotFound()
+        return scope
+
+    @staticmethod
+    def _check_unique(scope: _AccountPatients, values: Mapping[str, Any], own_id: int | None) -> None:
+        external_id = values.get("external_id")
+        if external_id and scope.by_external_id.get(external_id, own_id) != own_id:
+            raise ValidationFailed({"external_id": ["has already been taken"]})
+
+
+def _refresh_search_keys(p: Patient) -> None:
+    parts = [p.first_name, p.last_name, f"{p.first_name} {p.last_name}"]
+    text = _SEPARATOR.join(fold(part) for part in parts)
+    extras = [x.casefold() for x in (p.email, p.personal_no) if x]
+    p.search_text = _SEPARATOR.join([text, *extras])
+    p.search_digits = phone_search_digits(p.phone_e164, p.phone_country)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+_PHONE_CHARS = set("0123456789 +-()./")
+
+
+def _plan(
+    scope: _AccountPatients, query: PatientQuery
+) -> tuple[Callable[[Patient], bool] | None, Iterable[int] | None]:
+    """A predicate for the query's filters, and the narrowest candidate ids
+    (None: walk the status list)."""
+    checks: list[Callable[[Patient], bool]] = []
+    sources: list[Iterable[int]] = []
+
+    if query.email:
+        email = query.email.casefold()
+        sources.append(scope.by_email.get(email, ()))
+        checks.append(lambda p: (p.email or "").casefold() == email)
+    if query.personal_no:
+        personal_no = query.personal_no.casefold()
+        sources.append(scope.by_personal_no.get(personal_no, ()))
+        checks.append(lambda p: (p.personal_no or "").casefold() == personal_no)
+    if query.external_id:
+        found = scope.by_external_id.get(query.external_id)
+        sources.append(() if found is None else (found,))
+        external_id = query.external_id
+        checks.append(lambda p: p.external_id == external_id)
+    if query.legacy_id:
+        sources.append(scope.by_legacy_id.get(query.legacy_id, ()))
+        legacy_id = query.legacy_id
+        checks.append(lambda p: p.legacy_id == legacy_id)
+    if query.phone is not None:
+        phone = _digits(query.phone)
+        if phone:
+            found_phone = scope.digits.candidates(phone)
+            if found_phone is not None:
+                sources.append(found_phone)
+            checks.append(lambda p: phone in p.search_digits)
+        else:
+            sources.append(())  # no digits: nothing can match
+            checks.append(lambda p: False)
+    if query.q:
+        needle = fold(query.q)
+        digits = _digits(query.q) if set(query.q) <= _PHONE_CHARS else ""
+        text_found = scope.text.candidates(needle)
+        digit_found = scope.digits.candidates(digits) if digits else ()
+        if text_found is not None and digit_found is not None:
+            sources.append([*text_found, *digit_found])
+        if digits:
+            checks.append(lambda p: needle in p.search_text or digits in p.search_digits)
+        else:
+            checks.append(lambda p: needle in p.search_text)
+
+    if not checks:
+        return None, None
+    candidates = min(sources, key=_size) if sources else None
+
+    def predicate(p: Patient) -> bool:
+        return all(check(p) for check in checks)
+
+    return predicate, candidates
+
+
+def _size(source: Iterable[int]) -> int:
+    return len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
+
+
+def _insert_sorted(ids: list[int], patient_id: int) -> None:
+    if not ids or ids[-1] < patient_id:
+        ids.append(patient_id)
+    else:
+        insort(ids, patient_id)
+
+
+def _remove_sorted(ids: list[int], patient_id: int) -> None:
+    index = bisect_left(ids, patient_id)
+    if index < len(ids) and ids[index] == patient_id:
+        del ids[index]

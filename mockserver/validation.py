@@ -1,0 +1,208 @@
+"""Request validation compiled once from the spec's parameter and body schemas.
+
+Query strings are coerced to the types their schemas declare, then the query
+and the body are checked by validators compiled with jsonschema-rs at start-up.
+Each schema violation becomes a Rails-style message under the field it
+concerns, which is what the API's 422 body carries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jsonschema_rs
+
+from ._exceptions import NotFound, ValidationFailed
+from .spec import Operation, Parameter
+
+__all__ = ["RequestValidator", "ValidatedQuery"]
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")
+_BASE = "base"
+
+
+ValidatedQuery = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _PathParam:
+    parameter: Parameter
+    minimum: int
+    maximum: int
+
+
+class RequestValidator:
+    """Validates one operation's path, query and body as its spec says."""
+
+    def __init__(self, operation: Operation):
+        self.operation = operation
+        self._query_params = {p.name: p for p in operation.parameters_in("query")}
+        self._defaults = {n: p.default for n, p in self._query_params.items() if p.default is not None}
+        self._query_validator = _compile(
+            {"type": "object", "properties": {n: p.schema for n, p in self._query_params.items()}}
+        )
+        self._path_params = [
+            _PathParam(p, p.schema.get("minimum", 1), p.schema.get("maximum", 2**63 - 1))
+            for p in operation.parameters_in("path")
+        ]
+        self._body_validator = _compile(operation.body_schema) if operation.body_schema else None
+
+    # -- path -------------------------------------------------------------------------------
+
+    def path_params(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """Integer path ids that cannot name anything are a 404 (see the spec's `id`)."""
+        values: dict[str, Any] = {}
+        for entry in self._path_params:
+            text = raw.get(entry.parameter.name, "")
+            if entry.parameter.type == "integer":
+                if not text.isascii() or not text.isdigit() or len(text) > 19:
+                    raise NotFound()
+                number = int(text)
+                if not entry.minimum <= number <= entry.maximum:
+                    raise NotFound()
+                values[entry.parameter.name] = number
+            else:
+                values[entry.parameter.name] = text
+        return values
+
+    # -- query ------------------------------------------------------------------------------
+
+    def query(self, query_string: str) -> ValidatedQuery:
+        """Coerce, validate and apply defaults; unknown parameters are ignored."""
+        seen: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            if name in self._query_params:
+                seen.setdefault(name, []).append(value)
+        errors: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for name, raw_values in seen.items():
+            if len(raw_values) > 1:
+                _add(errors, name, "must be given only once")
+                continue
+            param = self._query_params[name]
+            coerced = _coerce(param, raw_values[0])
+            if coerced is not _ABSENT:
+                values[name] = coerced
+        for error in self._query_validator.iter_errors(values):
+            for field, message in _messages(error):
+                _add(errors, field, message)
+        if errors:
+            raise ValidationFailed(errors)
+        return {**self._defaults, **values}
+
+    # -- body -------------------------------------------------------------------------------
+
+    def body(self, document: Any) -> dict[str, Any]:
+        if self._body_validator is None:
+            return {}
+        if not isinstance(document, dict):
+            raise ValidationFailed({_BASE: ["must be a JSON object"]})
+        errors: dict[str, list[str]] = {}
+        for error in self._body_validator.iter_errors(document):
+            for field, message in _messages(error):
+                _add(errors, field, message)
+        if errors:
+            raise ValidationFailed(errors)
+        return document
+
+
+_ABSENT = object()
+
+
+def _coerce(param: Parameter, raw: str) -> Any:
+    """A query string value as its schema's type; what does not convert stays a
+    string so the validator reports it under the parameter's name."""
+    kind = param.type
+    if kind == "string":
+        return raw if raw != "" else _ABSENT
+    if kind == "integer":
+        if _INTEGER.fullmatch(raw):
+            return int(raw)
+        if _DECIMAL.fullmatch(raw):
+            return float(raw)
+        return raw
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    if kind == "array":
+        return [item for item in raw.split(",")] if raw != "" else []
+    return raw
+
+
+def _compile(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+
+
+def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
+    messages = errors.setdefault(field, [])
+    if message not in messages:
+        messages.append(message)
+
+
+def _messages(error: jsonschema_rs.ValidationError) -> Iterator[tuple[str, str]]:
+    """Rails-style (field, message) pairs for one schema violation."""
+    kind = error.kind
+    name = kind.name
+    path = list(error.instance_path)
+    field = str(path[0]) if path else _BASE
+    instance = error.instance
+    if name == "required":
+        yield str(kind.property), "can't be blank"
+    elif name in ("additionalProperties", "unevaluatedProperties"):
+        for unexpected in kind.unexpected:
+            yield str(unexpected), "is not a permitted field"
+    elif name in ("anyOf", "oneOf"):
+        yield from _from_branches(kind.context, field)
+    elif instance is None or (isinstance(instance, str) and not instance.strip() and name in (
+        "minLength", "pattern", "type"
+    )):
+        yield field, "can't be blank" if path else "must be a JSON object"
+    elif not path and name == "type":
+        yield _BASE, "must be a JSON object"
+    else:
+        yield field, _message(name, kind, instance, error)
+
+
+def _from_branches(context: Iterable[list[jsonschema_rs.ValidationError]], field: str) -> Iterator[tuple[str, str]]:
+    """`anyOf: [X, null]` failed: report why X failed, not that the value is not null."""
+    branches = [b for b in context if not all(_only_not_null(e) for e in b)]
+    chosen = branches[0] if branches else []
+    if not chosen:
+        yield field, "is invalid"
+    for error in chosen:
+        yield from _messages(error)
+
+
+def _only_not_null(error: jsonschema_rs.ValidationError) -> bool:
+    return error.kind.name == "type" and "null" in str(error.message).rsplit("type", 1)[-1]
+
+
+def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.ValidationError) -> str:
+    if name in ("enum", "const"):
+        return "is not included in the list"
+    if name == "type":
+        expected = str(error.message)
+        if "integer" in expected or "number" in expected:
+            if isinstance(instance, float) and not isinstance(instance, bool):
+                return "must be an integer"
+            return "is not a number"
+        if "boolean" in expected:
+            return "is not included in the list"
+        return "is invalid"
+    if name == "minimum":
+        return f"must be greater than or equal to {kind.limit}"
+    if name == "maximum":
+        return f"must be less than or equal to {kind.limit}"
+    if name == "exclusiveMinimum":
+        return f"must be greater than {kind.limit}"
+    if name == "exclusiveMaximum":
+        return f"must be less than {kind.limit}"
+    if name == "maxLength":
+        return f"is too long (maximum is {kind.limit} characters)"
+    if name == "minLength":
+        return f"is too short (minimum is {kind.limit} characters)"
+    return "is invalid"
