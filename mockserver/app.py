@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 
 from .control import ControlPlane, build_control_routes
+from .docs import docs_routes
 from .handlers import HANDLERS, Handler
 from .routing import build_api_routes, json_response
 from .settings import MockSettings
@@ -119,7 +120,10 @@ def create_app(
         state.save()
 
     app = Starlette(
-        routes=[Mount(spec.base_path or "/", routes=api_routes), Mount("/__mock", routes=control_routes)],
+        routes=[
+            Mount(spec.base_path or "/", routes=api_routes), Mount("/__mock", routes=control_routes),
+            *docs_routes(spec),
+        ],
         middleware=middleware,
         exception_handlers={HTTPException: _http_exception, Exception: _server_error},
         lifespan=lifespan,
