@@ -1,0 +1,209 @@
+"""The one door every HTTP request of the suite goes through.
+
+`Client` counts requests, enforces the rate and total bounds, applies
+timeouts, remembers the last exchange (for the curl line of a failure) and
+masks tokens wherever a request is shown. Schemathesis sends through the
+same `BoundedSession`, so its requests (probes included) are bounded too.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from ._exceptions import BudgetExceeded, TargetUnreachable
+from .types import Json, Params
+
+__all__ = ["BoundedSession", "Client", "Exchange", "mask"]
+
+_MASK = "***"
+
+
+def mask(text: str, secrets: list[str]) -> str:
+    """Replace every secret in `text` by its first 4 characters and `***`."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, secret[:4] + _MASK if len(secret) > 8 else _MASK)
+    return text
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as the suite saw them."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    status: int
+    response_headers: Mapping[str, str]
+    content: bytes
+    secrets: list[str] = field(default_factory=list, repr=False)
+    elapsed: float = 0.0
+
+    def json(self) -> Json:
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    def as_curl(self) -> str:
+        parts = ["curl", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.headers.items():
+            if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
+                continue
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.body:
+            parts += ["--data-raw", shlex.quote(self.body.decode("utf-8", "replace"))]
+        return mask(" ".join(parts), self.secrets)
+
+    def describe_response(self, limit: int = 300) -> str:
+        text = self.content.decode("utf-8", "replace")
+        if len(text) > limit:
+            text = text[:limit] + "…"
+        return mask(f"{self.status} {text}", self.secrets)
+
+
+class BoundedSession(requests.Session):
+    """A `requests.Session` whose every request is admitted, timed and recorded by a `Client`."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self._client = client
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self._client._admit()
+        kwargs.setdefault("timeout", self._client.timeout)
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TargetUnreachable(f"{self._client.base_url} did not answer: {_reason(exc)}") from exc
+        self._client._record(response, time.monotonic() - started)
+        return response
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "Temporary failure"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__
+
+
+class Client:
+    """Requests to one deployment: `client.get("/patients", token=t, params={...})`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        secrets: list[str],
+        max_requests: int = 20_000,
+        rate: float = 0.0,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secrets = [s for s in secrets if s]
+        self.max_requests = max_requests
+        self.rate = rate
+        self.timeout = timeout
+        self.count = 0
+        self.last: Exchange | None = None
+        self.session = BoundedSession(self)
+        self._lock = threading.Lock()
+        self._next_slot = 0.0
+
+    # -- the bound --------------------------------------------------------
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self.count >= self.max_requests:
+                raise BudgetExceeded(f"the request budget of {self.max_requests} is spent (raise --max-requests)")
+            self.count += 1
+            if self.rate > 0:
+                now = time.monotonic()
+                wait = self._next_slot - now
+                self._next_slot = max(now, self._next_slot) + 1.0 / self.rate
+            else:
+                wait = 0.0
+        if wait > 0:
+            time.sleep(wait)
+
+    def _record(self, response: requests.Response, elapsed: float) -> None:
+        request = response.request
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.last = Exchange(
+            method=str(request.method),
+            url=str(request.url),
+            headers=dict(request.headers),
+            body=body if isinstance(body, bytes) else None,
+            status=response.status_code,
+            response_headers=response.headers,
+            content=response.content,
+            secrets=self.secrets,
+            elapsed=elapsed,
+        )
+
+    # -- the API the rules use ---------------------------------------------
+
+    def url(self, path: str, params: Params | None = None) -> str:
+        url = self.base_url + path
+        if params:
+            url += "?" + urlencode(params, doseq=True)
+        return url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        authorization: str | None = None,
+        params: Params | None = None,
+        json_body: Json = None,
+        raw_body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Exchange:
+        """Send one request; `authorization` (a raw header value) wins over `token`."""
+        sent: dict[str, str] = {"Accept": "application/json"}
+        if authorization is not None:
+            sent["Authorization"] = authorization
+        elif token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        data: bytes | None = raw_body
+        if json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        self.session.request(method, self.url(path, params), data=data, headers=sent, allow_redirects=False)
+        assert self.last is not None
+        return self.last
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("PATCH", path, **kwargs)
+
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def close(self) -> None:
+        self.session.close()
