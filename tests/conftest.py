@@ -1,0 +1,176 @@
+"""Shared fixtures for the kit's own tests.
+
+- `mock_server`: the real CLI (`python -m mockserver.cli`) served by uvicorn on
+  a free loopback port in a subprocess, once per session; `reset_mock` puts
+  its state back to the fixtures before a test that writes.
+- `serve_app`: any ASGI app (a mutated mock, say) on a free port in a thread.
+- `tokens`: the fixture tokens by account, read from fixtures/accounts.json.
+- `require_tool`: skip when an external tool (newman, chromium, ...) is missing,
+  except in CI (DENTARE_REQUIRE_TOOLS=1), where a missing tool fails the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+FIXTURES_DIR = ROOT / "fixtures"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=1.0)
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answered {url} within {timeout} s")
+
+
+@dataclass
+class RunningMock:
+    """A mock served on a real port."""
+
+    root_url: str
+    base_url: str
+    process: subprocess.Popen[Any] | None = None
+
+    def reset(self) -> None:
+        httpx.post(f"{self.root_url}/__mock/reset", timeout=30).raise_for_status()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
+    """`dentare-mock *args` in a subprocess on a free port, stopped (by PID) on exit."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    root = f"http://127.0.0.1:{port}"
+    mock = RunningMock(root_url=root, base_url=f"{root}/api/v1", process=process)
+    try:
+        wait_until_up(f"{root}/__mock/accounts", timeout=timeout, process=process)
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[RunningMock]:
+    with spawn_mock() as mock:
+        yield mock
+
+
+@pytest.fixture
+def reset_mock(mock_server: RunningMock) -> RunningMock:
+    mock_server.reset()
+    return mock_server
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free port in a thread; yields the root URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not server.started:
+            raise RuntimeError("uvicorn did not start")
+        yield root
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture
+def serve_app() -> Callable[[Any], contextlib.AbstractContextManager[str]]:
+    return serve_in_thread
+
+
+@dataclass(frozen=True)
+class AccountTokens:
+    account_id: int
+    live: tuple[str, ...]
+    revoked: tuple[str, ...]
+
+    @property
+    def token(self) -> str:
+        return self.live[0]
+
+
+def load_tokens() -> dict[int, AccountTokens]:
+    accounts = json.loads((FIXTURES_DIR / "accounts.json").read_text(encoding="utf-8"))["accounts"]
+    return {
+        a["id"]: AccountTokens(
+            account_id=a["id"],
+            live=tuple(t["token"] for t in a["tokens"] if not t["revoked"]),
+            revoked=tuple(t["token"] for t in a["tokens"] if t["revoked"]),
+        )
+        for a in accounts
+    }
+
+
+@pytest.fixture(scope="session")
+def tokens() -> dict[int, AccountTokens]:
+    return load_tokens()
+
+
+@pytest.fixture
+def require_tool() -> Callable[[str], str]:
+    def require(name: str) -> str:
+        found = shutil.which(name) or _local_node_tool(name)
+        if found:
+            return found
+        message = f"{name} is not installed (bash .ci/run installs it)"
+        if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+    return require
+
+
+def _local_node_tool(name: str) -> str | None:
+    candidate = ROOT / "node_modules" / ".bin" / name
+    return str(candidate) if candidate.exists() else None
