@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from .control import ControlPlane, build_control_routes
 from .docs import docs_routes
 from .handlers import HANDLERS, Handler
+from .limits import HeadSizeLimit
 from .routing import build_api_routes, json_response
 from .settings import MockSettings
 from .spec import ApiSpec, load_spec
@@ -107,7 +108,7 @@ def create_app(
     )
     control_routes = build_control_routes(ControlPlane(state), settings.admin_key)
 
-    middleware = []
+    middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
     if settings.cors_origins:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),

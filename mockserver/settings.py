@@ -26,3 +26,5 @@ class MockSettings:
     #: Origins allowed by CORS; empty means CORS stays off.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
+    #: Request line and headers together; larger requests get 431.
+    max_header_bytes: int = 32_768
