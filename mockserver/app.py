@@ -18,6 +18,7 @@ from starlette.routing import Mount
 
 from .control import ControlPlane, build_control_routes
 from .docs import docs_routes
+from .faults import FaultInjector
 from .handlers import HANDLERS, Handler
 from .limits import HeadSizeLimit
 from .routing import build_api_routes, json_response
@@ -45,6 +46,8 @@ class MockState:
 
     def __init__(self, settings: MockSettings):
         self.settings = settings
+        #: Why the last save failed, if it did (the CLI's exit status says so).
+        self.save_error: str | None = None
         state_file = settings.state_file
         if state_file is not None and state_file.exists():
             self.store = self._from_document(read_json(state_file), str(state_file))
@@ -77,9 +80,19 @@ class MockState:
         self.store = self._from_document(document, "state document")
 
     def save(self) -> None:
-        if self.settings.state_file is not None:
-            save_state(self.store, self.settings.state_file)
-            logger.info("saved state to %s", self.settings.state_file)
+        """Write the state file, if there is one. Runs in the server's shutdown, so
+        a failure is logged and kept in `save_error` rather than raised there."""
+        state_file = self.settings.state_file
+        if state_file is None:
+            return
+        try:
+            save_state(self.store, state_file)
+        except OSError as exc:
+            self.save_error = f"cannot save the state to {state_file}: {exc.strerror or exc}"
+            logger.error("%s", self.save_error)
+            return
+        self.save_error = None
+        logger.info("saved state to %s", state_file)
 
     @staticmethod
     def _from_document(document: Any, source: str) -> Store:
@@ -131,6 +144,11 @@ def create_app(
     )
     app.state.mock = state
     app.state.spec = spec
+    if settings.faults is not None:
+        # Outermost, outside Starlette's error middleware: an injected fault is
+        # never turned into a 500, and `drop` reaches the server's connection.
+        app.middleware_stack = FaultInjector(app.build_middleware_stack(), settings.faults, api_prefix=spec.base_path)
+        logger.warning("fault injection ON: %s", settings.faults.describe())
     return app
 
 

@@ -4,6 +4,8 @@ spec and fixtures on 127.0.0.1:8000 and prints a curl to paste."""
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -11,12 +13,19 @@ from pathlib import Path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir, default_spec_path
+from .faults import MAX_LATENCY_MS, FaultSettings, parse_fault_kinds
 from .settings import MockSettings
 from .state import read_json
 
 __all__ = ["main"]
 
 ADMIN_KEY_ENV = "DENTARE_MOCK_ADMIN_KEY"
+
+#: `dentare-mock NAME ...` runs the tool in this module (its `main(argv) -> int`).
+SUBCOMMANDS = {
+    "proxy": "mockserver.proxy",
+    "import-csv": "mockserver.csv_import",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this browser origin (repeatable); CORS is off without it")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    faults = parser.add_argument_group("fault injection (off by default; API requests only, never /__mock)")
+    faults.add_argument("--faults", action="store_true",
+                        help="honour the X-Mock-Fault, X-Mock-Latency-Ms and X-Mock-Retry-After request headers")
+    faults.add_argument("--fault-rate", type=float, default=0.0, metavar="P",
+                        help="inject a fault into this share (0..1) of API requests, at random; implies --faults")
+    faults.add_argument("--fault", default="429,503", metavar="KINDS",
+                        help="faults --fault-rate draws from: 429,500,502,503,504,drop (default: %(default)s)")
+    faults.add_argument("--latency-ms", type=int, default=0, metavar="MS",
+                        help="add this latency to every API request; implies --faults")
+    faults.add_argument("--fault-seed", type=int, default=None, metavar="N",
+                        help="seed for --fault-rate: the same seed gives the same faults in the same order")
+    faults.add_argument("--retry-after", type=int, default=1, metavar="SECONDS",
+                        help="Retry-After of injected 429 and 503 answers (default: %(default)s)")
     return parser
 
 
@@ -54,14 +76,24 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         state_file=args.state_file,
         admin_key=args.admin_key or None,
         cors_origins=tuple(args.cors_origin),
+        faults=_fault_settings(args),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return int(importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:]))
     args = build_parser().parse_args(argv)
     if args.generate < 0:
         return _fail("--generate must be 0 or more")
-    settings = settings_from(args)
+    try:
+        settings = settings_from(args)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if settings.state_file is not None and not settings.state_file.parent.is_dir():
+        return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    _configure_logging(args.log_level)
     try:
         from .app import create_app
 
@@ -71,11 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
+    from ._signals import sigterm_as_interrupt
+
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
     _banner(base_url, settings, args.host)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                server_header=False, date_header=True)
-    return 0
+    # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
+    with sigterm_as_interrupt():
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    server_header=False, date_header=True, lifespan="on")
+    return 1 if app.state.mock.save_error else 0
 
 
 def _banner(base_url: str, settings: MockSettings, host: str) -> None:
@@ -86,6 +122,11 @@ def _banner(base_url: str, settings: MockSettings, host: str) -> None:
         print("  Try it:")
         print(f'    curl {base_url}/me.json -H "Authorization: Bearer {token}" -H "Accept: application/json"')
     print(f"  Control API: {base_url.rsplit('/api', 1)[0]}/__mock (reset, tokens, state)")
+    if settings.state_file is not None:
+        loaded = "loaded from" if settings.state_file.exists() else "fixtures; saved on shutdown to"
+        print(f"  State: {loaded} {settings.state_file}")
+    if settings.faults is not None:
+        print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.admin_key:
         print("  Note: bound beyond loopback; /__mock refuses non-loopback clients unless --admin-key is set.")
     print(flush=True)
@@ -104,6 +145,34 @@ def _sample_token(fixtures_dir: Path | None) -> str | None:
             if token.get("token") and not token.get("revoked"):
                 return str(token["token"])
     return None
+
+
+def _fault_settings(args: argparse.Namespace) -> FaultSettings | None:
+    """None unless some fault option asks for injection: a plain mock never misbehaves."""
+    if not (args.faults or args.fault_rate or args.latency_ms):
+        return None
+    if not 0 <= args.fault_rate <= 1:
+        raise ValueError("--fault-rate must be between 0 and 1")
+    if not 0 <= args.latency_ms <= MAX_LATENCY_MS:
+        raise ValueError(f"--latency-ms must be between 0 and {MAX_LATENCY_MS}")
+    if args.retry_after < 0:
+        raise ValueError("--retry-after must be 0 or more")
+    return FaultSettings(
+        rate=args.fault_rate, kinds=parse_fault_kinds(args.fault), latency_ms=args.latency_ms,
+        seed=args.fault_seed, retry_after=args.retry_after,
+    )
+
+
+def _configure_logging(level: str) -> None:
+    """The mock's own log lines (state saved, faults injected) beside uvicorn's, in its format."""
+    from uvicorn.logging import DefaultFormatter
+
+    logger = logging.getLogger("mockserver")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
 
 
 def _display_host(host: str) -> str:

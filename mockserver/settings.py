@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._resources import default_fixtures_dir, default_spec_path
+from .faults import FaultSettings
 
 __all__ = ["MockSettings"]
 
@@ -23,6 +24,8 @@ class MockSettings:
     state_file: Path | None = None
     #: Lets the control API answer clients other than loopback that send it.
     admin_key: str | None = None
+    #: Fault and latency injection for API requests (faults.py); None injects nothing.
+    faults: FaultSettings | None = None
     #: Origins allowed by CORS; empty means CORS stays off.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576

@@ -8,13 +8,14 @@ fixtures do so the README can list them), and it is hashed on load.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ._exceptions import FixtureError
+from ._exceptions import FixtureError, NotFound
 from .auth import hash_token
 from .models import PATIENT_FIELDS, Account, Patient, Token, User, format_timestamp, parse_timestamp
 from .store import Store
@@ -52,7 +53,9 @@ def load_document(store: Store, document: Mapping[str, Any], *, source: str = "s
             store.add_patient(patient_from_record(raw))
     except FixtureError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except NotFound:
+        raise FixtureError(f"{source}: a patient belongs to an account the document does not define") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FixtureError(f"{source}: {type(exc).__name__}: {exc}") from None
 
 
@@ -128,7 +131,14 @@ def _token_record(token: Token) -> dict[str, Any]:
 
 
 def save_state(store: Store, path: Path) -> None:
-    """Write atomically, so a crash mid-write never leaves a half file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(export_state(store), option=orjson.OPT_INDENT_2))
-    tmp.replace(path)
+    """Write atomically, so a crash mid-write never leaves a half file: a
+    temporary file beside it, flushed to disk, then renamed over it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(orjson.dumps(export_state(store), option=orjson.OPT_INDENT_2))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
