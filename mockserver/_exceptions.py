@@ -11,12 +11,14 @@
         ├── MethodNotAllowed       405  a method the spec does not define for the path
         ├── PayloadTooLarge        413  body over the limit
         ├── UnsupportedMediaType   415  write without a JSON content type
-        └── ValidationFailed       422  {"error": "Validation failed", "errors": {field: [messages]}}
+        ├── ValidationFailed       422  {"error": "Validation failed", "errors": {field: [messages]}}
+        └── ImportFailed           422  CSV rows refused: {"error", "invalid_rows", "rows": [{"line", "errors"}]}
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -24,10 +26,12 @@ __all__ = [
     "FixtureError",
     "Forbidden",
     "HTTPError",
+    "ImportFailed",
     "MethodNotAllowed",
     "MockError",
     "NotFound",
     "PayloadTooLarge",
+    "RowError",
     "SpecError",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -115,3 +119,37 @@ class ValidationFailed(HTTPError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "errors": self.errors}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row of a CSV import: its line in the file and its 422 messages."""
+
+    line: int
+    errors: Mapping[str, Sequence[str]]
+
+    def __str__(self) -> str:
+        messages = [m if field == "base" else f"{field} {m}" for field, ms in self.errors.items() for m in ms]
+        return f"{self.line}: {'; '.join(messages)}"
+
+
+class ImportFailed(HTTPError):
+    """422 for a CSV import with bad rows; nothing was imported."""
+
+    status_code = 422
+    #: Rows listed in the answer; `invalid_rows` still counts them all.
+    max_listed = 1000
+
+    def __init__(self, rows: Iterable[RowError], *, invalid: int | None = None):
+        self.rows = list(rows)
+        self.invalid = len(self.rows) if invalid is None else invalid
+        super().__init__(
+            f"Import failed: {self.invalid} invalid {'row' if self.invalid == 1 else 'rows'}; nothing was imported"
+        )
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": self.message,
+            "invalid_rows": self.invalid,
+            "rows": [{"line": r.line, "errors": r.errors} for r in self.rows[: self.max_listed]],
+        }

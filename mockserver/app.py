@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 
 from .control import ControlPlane, build_control_routes
+from .csv_import import CsvImporter
 from .docs import docs_routes
 from .faults import FaultInjector
 from .handlers import HANDLERS, Handler
@@ -119,7 +120,7 @@ def create_app(
         spec, HANDLERS if handlers is None else handlers, lambda: state.store,
         max_body_bytes=settings.max_body_bytes,
     )
-    control_routes = build_control_routes(ControlPlane(state), settings.admin_key)
+    control_routes = build_control_routes(ControlPlane(state, CsvImporter(spec)), settings.admin_key)
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
     if settings.cors_origins:

@@ -1,4 +1,5 @@
-"""The control API under /__mock: reset, tokens, state export and load.
+"""The control API under /__mock: reset, tokens (and the API Tokens page),
+state export and load, CSV import.
 
 For tests and integrators, never part of the Dentare API. It answers loopback
 clients only, unless an admin key is configured: then any client that sends
@@ -16,22 +17,40 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._exceptions import BadRequest, FixtureError, Forbidden, HTTPError, NotFound, ValidationFailed
-from .models import Token, format_timestamp
+from ._exceptions import (
+    BadRequest,
+    FixtureError,
+    Forbidden,
+    HTTPError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from .models import Patient, Token, format_timestamp
 from .routing import error_response, json_response
 from .state import export_state
+from .tokens_page import tokens_page
 
 __all__ = ["ControlPlane", "build_control_routes"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+MAX_IMPORT_BYTES = 32 * 1024 * 1024  # a CSV import; the API's own bodies stop at 1 MiB
 ADMIN_KEY_HEADER = "x-mock-admin-key"
 
 
 class ControlPlane:
     """What the control routes act on; the app supplies it."""
 
-    def __init__(self, app_state: Any):
+    def __init__(self, app_state: Any, importer: Any = None):
         self._state = app_state
+        self._importer = importer  # a csv_import.CsvImporter
+
+    def import_csv(self, account_id: int, data: bytes) -> list[Patient]:
+        if self._importer is None:
+            raise NotFound()
+        patients: list[Patient] = self._importer.import_into(self.store, account_id, data)
+        return patients
 
     @property
     def store(self) -> Any:
@@ -104,6 +123,20 @@ def build_control_routes(plane: ControlPlane, admin_key: str | None) -> list[Rou
         token = plane.store.revoke_token(_int_param(request, "token_id"))
         return json_response(200, _token_view(token))
 
+    async def import_csv(request: Request) -> Response:
+        """A CSV file (Content-Type: text/csv) into the account, all rows or none (csv_import.py)."""
+        account_id = _int_param(request, "account_id")
+        plane.store.account(account_id)
+        media_type, _, params = request.headers.get("content-type", "").partition(";")
+        charset = params.strip().lower().replace('"', "")
+        if media_type.strip().lower() != "text/csv" or charset not in ("", "charset=utf-8"):
+            raise UnsupportedMediaType("Unsupported Media Type: send the file as Content-Type: text/csv; charset=utf-8")
+        data = await _limited_body(request, MAX_IMPORT_BYTES)
+        patients = plane.import_csv(account_id, data)
+        return json_response(201, {
+            "status": "imported", "account_id": account_id, "imported": len(patients), "ids": [p.id for p in patients],
+        })
+
     return [
         Route("/reset", guarded(reset), methods=["POST"]),
         Route("/state", guarded(get_state), methods=["GET"]),
@@ -112,10 +145,16 @@ def build_control_routes(plane: ControlPlane, admin_key: str | None) -> list[Rou
         Route("/accounts/{account_id}/tokens", guarded(list_tokens), methods=["GET"]),
         Route("/accounts/{account_id}/tokens", guarded(create_token), methods=["POST"]),
         Route("/tokens/{token_id}", guarded(revoke_token), methods=["DELETE"]),
+        Route("/tokens", guarded(tokens_page), methods=["GET"]),
+        Route("/accounts/{account_id}/import", guarded(import_csv), methods=["POST"]),
     ]
 
 
 def _authorize(request: Request, admin_key: str | None) -> None:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # A page on another site, in a browser on this machine, is a loopback
+        # client too: without this it could reset the mock or import into it.
+        raise Forbidden("Forbidden: the control API does not answer other sites' pages")
     client = request.client.host if request.client else ""
     if client in _LOOPBACK:
         return
@@ -133,6 +172,19 @@ def _int_param(request: Request, name: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 18:
         raise NotFound()
     return int(text)
+
+
+async def _limited_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Payload Too Large: the limit is {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Payload Too Large: the limit is {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _json_body(request: Request) -> Any:

@@ -19,7 +19,7 @@ from .phones import InvalidPhone, is_phone_region, normalize_phone
 from .store import PatientQuery, Principal, Store
 from .text import localize
 
-__all__ = ["HANDLERS", "Reply", "RequestContext", "operation"]
+__all__ = ["HANDLERS", "Reply", "RequestContext", "operation", "prepare_create"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +100,7 @@ def get_patient(ctx: RequestContext) -> Reply:
 
 @operation("createPatient")
 def create_patient(ctx: RequestContext) -> Reply:
-    values = _prepare_write(ctx.body(), existing=None)
-    values.setdefault("is_active", True)
+    values = prepare_create(ctx.body())
     patient = ctx.store.create_patient(ctx.principal.account_id, values)
     return Reply(201, {"data": patient_view(patient, None, ())})
 
@@ -144,6 +143,14 @@ def patient_view(p: Patient, lang: str | None, fields: Sequence[str]) -> dict[st
     for name in fields:
         view[name] = getattr(p, name)
     return view
+
+
+def prepare_create(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A schema-valid create body as the values to store, or a 422; the POST
+    handler and the CSV import (csv_import.py) both go through here."""
+    values = _prepare_write(body, existing=None)
+    values.setdefault("is_active", True)
+    return values
 
 
 def _prepare_write(body: Mapping[str, Any], existing: Patient | None) -> dict[str, Any]:

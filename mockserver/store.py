@@ -13,6 +13,7 @@ tests driving the store directly).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from array import array
@@ -291,6 +292,17 @@ class Store:
 
     def count(self, account_id: int) -> int:
         return len(self._scope(account_id).by_id)
+
+    def check_create(self, account_id: int, values: Mapping[str, Any]) -> None:
+        """Raise the 422 `create_patient` would raise for `values` (a taken
+        `external_id`), creating nothing."""
+        self._check_unique(self._scope(account_id), values, None)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock across several calls (an all-or-nothing import)."""
+        with self._lock:
+            yield
 
     # -- internals --------------------------------------------------------------------------
 
