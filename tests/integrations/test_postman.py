@@ -1,0 +1,215 @@
+"""The Postman collection and environment: up to date with the spec, true to
+the guide, and passing under newman against a freshly started mock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mockserver.postman import (
+    COLLECTION_FILE,
+    ENVIRONMENT_FILE,
+    build_collection,
+    build_environment,
+    render,
+    response_shape,
+)
+from mockserver.spec import load_spec
+from tests.conftest import RunningMock, spawn_mock
+from tests.reference_doc import read_examples
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+POSTMAN_DIR = ROOT / "postman"
+SPEC = load_spec(SPEC_PATH)
+PRODUCTION = "https://dentare.io/api/v1"
+
+
+def committed(name: str) -> dict[str, Any]:
+    return json.loads((POSTMAN_DIR / name).read_text(encoding="utf-8"))
+
+
+def folder(collection: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    [found] = [f for f in collection["item"] if f["name"] == name]
+    return list(found["item"])
+
+
+def requests_of(collection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item for f in collection["item"] for item in f["item"]]
+
+
+# --- the files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "build"), [(COLLECTION_FILE, build_collection), (ENVIRONMENT_FILE, build_environment)]
+)
+def test_committed_files_are_up_to_date(name: str, build: Callable[[Any], dict[str, Any]]) -> None:
+    assert (POSTMAN_DIR / name).read_text(encoding="utf-8") == render(build(SPEC)), (
+        f"postman/{name} is stale: run `dentare-mock postman --out postman` and commit the result"
+    )
+
+
+def test_environment_holds_base_url_and_a_secret_token() -> None:
+    environment = committed(ENVIRONMENT_FILE)
+    assert environment["name"] == "Dentare"
+    values = {v["key"]: v for v in environment["values"]}
+    assert set(values) == {"baseUrl", "apiToken"}
+    assert values["apiToken"]["type"] == "secret" and values["apiToken"]["value"] == ""
+    assert values["baseUrl"]["value"] in [s["url"] for s in SPEC.document["servers"]]
+
+
+def test_collection_is_v2_1_with_bearer_auth_from_the_environment() -> None:
+    collection = committed(COLLECTION_FILE)
+    assert collection["info"]["name"] == "Dentare API"
+    assert collection["info"]["schema"] == "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+    assert collection["auth"] == {
+        "type": "bearer", "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}],
+    }
+    for item in requests_of(collection):
+        assert item["request"]["url"]["raw"].startswith("{{baseUrl}}/"), item["name"]
+        assert "auth" not in item["request"], f"{item['name']} must inherit the collection's auth"
+
+
+def test_one_request_per_operation() -> None:
+    operations = folder(committed(COLLECTION_FILE), "Operations")
+    sent = sorted((i["request"]["method"], "/" + "/".join(i["request"]["url"]["path"])) for i in operations)
+    expected = sorted((op.method, op.path.replace("{", ":").replace("}", "")) for op in SPEC.operations)
+    assert sent == expected
+
+
+def test_operations_run_create_before_using_the_created_id() -> None:
+    operations = folder(committed(COLLECTION_FILE), "Operations")
+    names = [(i["request"]["method"], i["request"]["url"]["raw"]) for i in operations]
+    create = names.index(("POST", "{{baseUrl}}/patients"))
+    for index, (_method, raw) in enumerate(names):
+        if ":id" in raw:
+            assert index > create, raw
+    [variable] = committed(COLLECTION_FILE)["variable"]
+    assert variable["key"] == "patientId"
+
+
+def test_every_guide_curl_is_in_the_collection_as_written() -> None:
+    guide = read_examples()
+    items = folder(committed(COLLECTION_FILE), "Guide examples")
+    assert len(items) == len(guide) == 11
+    for example, item in zip(guide, items, strict=True):
+        request = item["request"]
+        assert request["method"] == example.method, item["name"]
+        assert request["url"]["raw"] == example.url.replace(PRODUCTION, "{{baseUrl}}"), item["name"]
+        headers = {h["key"]: h["value"] for h in request["header"]}
+        assert headers == {k: v for k, v in example.headers.items() if k != "Authorization"}, item["name"]
+        assert example.headers["Authorization"] == "Bearer YOUR_API_TOKEN"  # the collection's bearer auth sends it
+        if example.body is None:
+            assert "body" not in request, item["name"]
+        else:
+            assert json.loads(request["body"]["raw"]) == json.loads(example.body), item["name"]
+
+
+def test_every_request_tests_status_and_shape_from_the_spec() -> None:
+    statuses = {"GET": {200}, "POST": {201}, "PATCH": {200}}
+    for item in requests_of(committed(COLLECTION_FILE)):
+        script = "\n".join(item["event"][0]["script"]["exec"])
+        [status] = statuses[item["request"]["method"]]
+        assert f"pm.response.to.have.status({status})" in script, item["name"]
+        assert "checkShape(pm.response.json(), shape" in script, item["name"]
+
+
+def test_shapes_take_required_fields_and_types_from_the_schemas() -> None:
+    user = response_shape(SPEC.schema("User"))
+    assert list(user["required"]) == SPEC.schema("User")["required"]
+    assert user["required"]["id"]["types"] == ["integer"]
+    assert user["allowed"] == sorted(SPEC.schema("User")["properties"])
+    patient = response_shape(SPEC.schema("Patient"))
+    assert patient["required"]["email"]["types"] == ["null", "string"]
+    assert patient["required"]["phone_e164"]["types"] == ["null", "string"]  # anyOf E164 | null
+    assert "allergies" in patient["allowed"] and "allergies" not in patient["required"]  # from allOf
+    listing = response_shape(SPEC.schema("PatientList"))
+    assert set(listing["required"]["data"]["items"]["required"]) == set(SPEC.schema("PatientListItem")["required"])
+    assert response_shape(SPEC.schema("NotFound"))["required"]["error"]["const"] == "Not Found"
+
+
+# --- newman against the mock ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def own_mock() -> Iterator[RunningMock]:
+    """A mock of its own: the collection writes (it archives patient 4821)."""
+    with spawn_mock() as mock:
+        yield mock
+
+
+def run_newman(newman: str, mock: RunningMock, token: str, tmp_path: Path,
+               collection: Path = POSTMAN_DIR / COLLECTION_FILE) -> tuple[int, dict[str, Any], str]:
+    mock.reset()
+    environment = committed(ENVIRONMENT_FILE)
+    for value in environment["values"]:
+        value["value"] = {"baseUrl": mock.base_url, "apiToken": token}[value["key"]]
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps(environment), encoding="utf-8")
+    report_file = tmp_path / "report.json"
+    run = subprocess.run(
+        [newman, "run", str(collection), "-e", str(env_file), "--reporters", "cli,json",
+         "--reporter-json-export", str(report_file), "--color", "off", "--disable-unicode"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    return run.returncode, json.loads(report_file.read_text(encoding="utf-8"))["run"], run.stdout + run.stderr
+
+
+def test_collection_passes_against_a_fresh_mock(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    code, report, output = run_newman(require_tool("newman"), own_mock, tokens[1].token, tmp_path)
+    assert code == 0, output
+    stats = report["stats"]
+    items = requests_of(committed(COLLECTION_FILE))
+    assert stats["requests"] == {"total": len(items), "pending": 0, "failed": 0}
+    expected_assertions = sum("\n".join(i["event"][0]["script"]["exec"]).count("pm.test(") for i in items)
+    assert stats["assertions"] == {"total": expected_assertions, "pending": 0, "failed": 0}
+    assert report["failures"] == []
+    created = [e for e in report["executions"] if e["item"]["name"] == "Create a patient"]
+    fetched = [e for e in report["executions"] if e["item"]["name"] == "Get one patient"]
+    assert created[0]["response"]["code"] == 201
+    created_id = json.loads(bytes(created[0]["response"]["stream"]["data"]).decode())["data"]["id"]
+    assert fetched[0]["request"]["url"]["path"][-1] == str(created_id)
+
+
+def test_collection_fails_with_a_revoked_token(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    code, report, output = run_newman(require_tool("newman"), own_mock, tokens[1].revoked[0], tmp_path)
+    assert code != 0, output
+    failed_status = {f["source"]["name"] for f in report["failures"] if f["error"]["test"].startswith("status is")}
+    assert failed_status == {i["name"] for i in requests_of(committed(COLLECTION_FILE))}
+
+
+def test_shape_checks_catch_a_missing_and_an_unexpected_field(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Generated from a spec whose User requires `plan` (the mock never sends
+    it) and no longer lists `sgid` (the mock always does), the collection fails
+    the shape test of /me.json and only that."""
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    user = document["components"]["schemas"]["User"]
+    user["required"] = [*(f for f in user["required"] if f != "sgid"), "plan"]
+    user["properties"] = {**{k: v for k, v in user["properties"].items() if k != "sgid"}, "plan": {"type": "string"}}
+    changed_spec = tmp_path / "openapi.yaml"
+    changed_spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    collection = tmp_path / COLLECTION_FILE
+    collection.write_text(render(build_collection(load_spec(changed_spec))), encoding="utf-8")
+
+    code, report, output = run_newman(require_tool("newman"), own_mock, tokens[1].token, tmp_path, collection)
+    assert code != 0, output
+    failures = {(f["source"]["name"], f["error"]["test"]) for f in report["failures"]}
+    assert failures == {
+        ("The user profile of the token's owner", "body has the shape of User"),
+        ("Make your first authenticated request", "body has the shape of User"),
+    }
+    messages = " ".join(f["error"]["message"] for f in report["failures"])
+    assert "plan" in messages and "sgid" in messages
