@@ -9,6 +9,7 @@ and the answer changes with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -39,6 +40,8 @@ def compile_shaper(schema: Mapping[str, Any] | None) -> Shaper:
                     raise KeyError(f"response is missing required property {name!r}")
             return shaped
 
+        if all(shaper is _identity for _, shaper, _ in plan):
+            return _flat_object_shaper(plan, shape_object)
         return shape_object
     items = schema.get("items")
     if isinstance(items, Mapping) and _object_properties(items)[0]:
@@ -49,6 +52,38 @@ def compile_shaper(schema: Mapping[str, Any] | None) -> Shaper:
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _flat_object_shaper(plan: list[tuple[str, Shaper, bool]], general: Shaper) -> Shaper:
+    """`general` for an object whose properties are all leaves (a patient):
+    the leading run of required properties is taken in one C call. The answer
+    is the same dict in the same order; a missing property falls back to
+    `general`, which raises its usual error. A list page shapes 20 of these,
+    and the per-property loop was a tenth of its time (py-spy)."""
+    leading: list[str] = []
+    for name, _, is_required in plan:
+        if not is_required:
+            break
+        leading.append(name)
+    if len(leading) < 2:
+        return general
+    take = itemgetter(*leading)
+    names = tuple(leading)
+    rest = [(name, is_required) for name, _, is_required in plan[len(leading):]]
+
+    def shape_flat(value: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            shaped = dict(zip(names, take(value), strict=True))
+        except (KeyError, TypeError):
+            return general(value)  # type: ignore[no-any-return]
+        for name, is_required in rest:
+            if name in value:
+                shaped[name] = value[name]
+            elif is_required:
+                raise KeyError(f"response is missing required property {name!r}")
+        return shaped
+
+    return shape_flat
 
 
 def _object_properties(schema: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
