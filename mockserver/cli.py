@@ -25,6 +25,7 @@ ADMIN_KEY_ENV = "DENTARE_MOCK_ADMIN_KEY"
 SUBCOMMANDS = {
     "proxy": "mockserver.proxy",
     "import-csv": "mockserver.csv_import",
+    "postman": "mockserver.postman",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,14 @@ def test_committed_files_are_up_to_date(name: str, build: Callable[[Any], dict[s
     assert (POSTMAN_DIR / name).read_text(encoding="utf-8") == render(build(SPEC)), (
         f"postman/{name} is stale: run `dentare-mock postman --out postman` and commit the result"
     )
+
+
+def test_cli_writes_the_committed_files(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "mockserver.cli", "postman", "--out", str(tmp_path / "out")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    for name in (COLLECTION_FILE, ENVIRONMENT_FILE):
+        assert (tmp_path / "out" / name).read_bytes() == (POSTMAN_DIR / name).read_bytes()
 
 
 def test_environment_holds_base_url_and_a_secret_token() -> None:
