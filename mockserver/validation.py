@@ -21,8 +21,9 @@ from .spec import Operation, Parameter
 
 __all__ = ["RequestValidator", "ValidatedQuery"]
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only: `\d` would take "١" or "１" and int() would read them as 1.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _BASE = "base"
 
 

@@ -9,7 +9,6 @@ import hmac
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import mockserver.store
 from mockserver.auth import hash_token
 from mockserver.handlers import HANDLERS
 from mockserver.settings import MockSettings
-from tests.conftest import ROOT, RunningMock, free_port, spawn_mock, wait_until_up
+from tests.conftest import ROOT, RunningMock, free_port, wait_until_up
 
 from ._support import (
     InProcessClient,
@@ -57,10 +56,9 @@ def hashed_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def own_mock(hashed_fixtures: Path) -> Iterator[RunningMock]:
-    with spawn_mock("--fixtures", str(hashed_fixtures)) as mock:
-        yield mock
+@pytest.fixture
+def own_mock(rmock: RunningMock) -> RunningMock:
+    return rmock
 
 
 def _auth(secret: str) -> dict[str, str]:
