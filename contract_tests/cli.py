@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ._exceptions import ContractError
 from .context import ENV_TOKENS, RunConfig, RunContext, preflight
+from .registry import select_rules
 
 __all__ = ["build_parser", "main"]
 
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             probe.close()
     except ContractError as exc:
         return _fail(str(exc))
+    if args.rule and not select_rules(args.rule):
+        return _fail(f"no rule matches --rule {' '.join(args.rule)}")
 
     import pytest  # after the cheap checks: importing the suite takes a moment
 
@@ -119,8 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     code = int(pytest.main(pytest_args))
     if code in (0, 1):
         return code
-    if code == 5:
-        return _fail("no rule matches --rule")
     return 2
 
 

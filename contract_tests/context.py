@@ -185,6 +185,15 @@ class RunContext:
     def all_ids(self, rule: str, token: str | None = None, **params: Any) -> list[int]:
         return [item["id"] for _, data, _ in self.walk(rule, token, **params) for item in data]
 
+    def ensure_patients(self, rule: str, active: int = 12) -> None:
+        """Pagination needs several pages: top the account up with tagged patients (not in --read-only)."""
+        if self.config.read_only or self._cache.get("ensured", 0) >= active:
+            return
+        _, meta = self.expect_list(rule, self.list_patients(per_page=1))
+        for _ in range(active - meta["total"]):
+            self.created_patient(rule)
+        self._cache["ensured"] = active
+
     def sample_patient(self, rule: str) -> JsonObject:
         """One patient of the main account: the first one listed, or one created for the purpose."""
         if "sample" not in self._cache:

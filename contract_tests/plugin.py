@@ -109,6 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
             session.config = config_from_pytest(config)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+        patterns = config.option.contract_rules
+        if patterns and not select_rules(patterns):
+            raise pytest.UsageError(f"no rule matches --rule {' '.join(patterns)}")
     config.stash[_KEY] = session
 
 

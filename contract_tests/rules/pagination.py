@@ -19,6 +19,7 @@ def _expected_len(total: int, page: int, per_page: int) -> int:
 @rule("pagination.default_page_size", "no page/per_page: page 1 of the spec's default size")
 def default_page_size(ctx: RunContext) -> None:
     name = "pagination.default_page_size"
+    ctx.ensure_patients(name)
     _, default, _ = ctx.spec.per_page
     exchange = ctx.list_patients()
     data, meta = ctx.expect_list(name, exchange)
@@ -49,6 +50,7 @@ def default_page_size(ctx: RunContext) -> None:
 @rule("pagination.per_page_limits", "per_page at the spec's bounds is honoured; outside them 422")
 def per_page_limits(ctx: RunContext) -> None:
     name = "pagination.per_page_limits"
+    ctx.ensure_patients(name)
     low, _, high = ctx.spec.per_page
     for per_page in (low, high):
         exchange = ctx.list_patients(per_page=per_page)
@@ -82,6 +84,7 @@ def per_page_limits(ctx: RunContext) -> None:
 @rule("pagination.meta_consistent", "meta.page/per_page echo the request and len(data) follows from meta.total")
 def meta_consistent(ctx: RunContext) -> None:
     name = "pagination.meta_consistent"
+    ctx.ensure_patients(name)
     _, total_meta = ctx.expect_list(name, ctx.list_patients(per_page=1))
     total = total_meta["total"]
     for per_page, page in ((1, 1), (3, 2), (7, 1), (7, 2), (ctx.spec.per_page[2], 1)):
@@ -102,6 +105,7 @@ def meta_consistent(ctx: RunContext) -> None:
 @rule("pagination.walk_all_pages", "walking every page yields meta.total distinct patients, no repeat or gap")
 def walk_all_pages(ctx: RunContext) -> None:
     name = "pagination.walk_all_pages"
+    ctx.ensure_patients(name)
     _, meta = ctx.expect_list(name, ctx.list_patients(per_page=1))
     total = meta["total"]
     high = ctx.spec.per_page[2]
@@ -135,6 +139,7 @@ def walk_all_pages(ctx: RunContext) -> None:
 @rule("pagination.stable_order", "ascending id order, the same on every request")
 def stable_order(ctx: RunContext) -> None:
     name = "pagination.stable_order"
+    ctx.ensure_patients(name)
     high = ctx.spec.per_page[2]
     first = ctx.list_patients(per_page=high)
     data, _ = ctx.expect_list(name, first)
@@ -156,6 +161,7 @@ def stable_order(ctx: RunContext) -> None:
 @rule("pagination.past_end_empty", "a page past the end is 200 with empty data and the true meta.total")
 def past_end_empty(ctx: RunContext) -> None:
     name = "pagination.past_end_empty"
+    ctx.ensure_patients(name)
     per_page = 5
     _, meta = ctx.expect_list(name, ctx.list_patients(per_page=per_page))
     total = meta["total"]

@@ -172,6 +172,8 @@ def two_accounts(ctx: RunContext) -> None:
             got = ctx.expect_patient(name, exchange)
             stored.update(body)
             check_matches(stored, got, exchange, "PATCH answer")
+            exchange = ctx.get_patient(pid, tokens[owner], fields=expansion)
+            check_matches(stored, ctx.expect_patient(name, exchange), exchange, "GET after PATCH", expanded=True)
 
         @transition(pid=patients, active=st.booleans())
         def set_active(self, pid: int, active: bool) -> None:

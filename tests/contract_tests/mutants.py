@@ -1,0 +1,476 @@
+"""Deliberately broken variants of the mock: each breaks exactly one rule.
+
+A mutant is an ASGI middleware around the real mock app. `MUTANTS` lists,
+for each, the contract rule that must catch it and the rule group to run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from .asgi_tools import ASGIApp, Handler, Request, Response, call
+
+API = "/api/v1"
+PATIENT_PATH = re.compile(rf"^{API}/patients/[^/]+$")
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Fixture tokens: live and revoked, by account id."""
+
+    live: dict[int, list[str]]
+    revoked: dict[int, list[str]]
+
+    def account_of(self, token: str | None) -> int | None:
+        for account, tokens in (*self.live.items(), *self.revoked.items()):
+            if token in tokens:
+                return account
+        return None
+
+    def others(self, token: str | None) -> list[str]:
+        mine = self.account_of(token)
+        return [tokens[0] for account, tokens in self.live.items() if account != mine]
+
+
+@dataclass(frozen=True)
+class MutantSpec:
+    name: str
+    rule: str  # the contract rule that must fail
+    group: str  # the part of the suite to run
+    make: Callable[[Accounts], Handler]
+    doc: str
+
+
+MUTANTS: list[MutantSpec] = []
+
+
+def mutant(name: str, rule: str, doc: str) -> Callable[[Callable[[Accounts], Handler]], Callable[[Accounts], Handler]]:
+    def register(make: Callable[[Accounts], Handler]) -> Callable[[Accounts], Handler]:
+        MUTANTS.append(MutantSpec(name, rule, rule.split(".")[0], make, doc))
+        return make
+
+    return register
+
+
+def _auth(request: Request, value: str | None) -> Request:
+    headers = {k: v for k, v in request.headers.items() if k != "authorization"}
+    if value is not None:
+        headers["authorization"] = value
+    return replace(request, headers=headers)
+
+
+def _is_list(request: Request) -> bool:
+    return request.method == "GET" and request.path == f"{API}/patients"
+
+
+# -- auth -------------------------------------------------------------------
+
+
+@mutant("auth_lowercase_bearer", "auth.wrong_scheme", "accepts `bearer` (lower case) as the scheme")
+def _lowercase_bearer(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        value = request.headers.get("authorization", "")
+        if value.startswith("bearer "):
+            request = _auth(request, "Bearer " + value[7:])
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("auth_revoked_still_works", "auth.revoked_token", "a revoked token keeps working")
+def _revoked_works(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        for account, revoked in accounts.revoked.items():
+            if request.token in revoked:
+                request = _auth(request, f"Bearer {accounts.live[account][0]}")
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("auth_no_www_authenticate", "auth.missing_token", "401 without the WWW-Authenticate header")
+def _no_www_authenticate(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        response.headers.pop("www-authenticate", None)
+        return response
+
+    return handle
+
+
+@mutant("auth_anonymous_is_account_1", "auth.missing_token", "no token at all acts as account 1")
+def _anonymous(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if "authorization" not in request.headers:
+            request = _auth(request, f"Bearer {accounts.live[1][0]}")
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("auth_prefix_match", "auth.unknown_token", "a live token with anything appended is accepted")
+def _prefix_match(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        token = request.token or ""
+        for tokens in accounts.live.values():
+            for live in tokens:
+                if token.startswith(live) and token != live:
+                    request = _auth(request, f"Bearer {live}")
+        return await call(app, request)
+
+    return handle
+
+
+# -- pagination ---------------------------------------------------------------
+
+
+@mutant("pagination_default_25", "pagination.default_page_size", "the default page size is 25, not 20")
+def _default_25(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and "per_page" not in request.query:
+            request = replace(request, query={**request.query, "per_page": "25"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("pagination_clamps_per_page", "pagination.per_page_limits", "per_page above the maximum is clamped, not 422")
+def _clamps(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        per_page = request.query.get("per_page", "")
+        if _is_list(request) and per_page.isdigit() and int(per_page) > 100:
+            request = replace(request, query={**request.query, "per_page": "100"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("pagination_total_off_by_one", "pagination.meta_consistent", "meta.total counts one patient too many")
+def _total_off(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        if _is_list(request) and response.status == 200:
+            body["meta"]["total"] += 1
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("pagination_past_end_repeats", "pagination.past_end_empty", "a page past the end repeats the first page")
+def _past_end(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        if _is_list(request) and response.status == 200 and not body["data"] and body["meta"]["total"]:
+            first = (await call(app, replace(request, query={**request.query, "page": "1"}))).json()
+            body["data"] = first["data"]
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("pagination_newest_first", "pagination.stable_order", "each page is in descending id order")
+def _newest_first(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if _is_list(request) and response.status == 200:
+            body = response.json()
+            body["data"].reverse()
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+# -- scoping --------------------------------------------------------------------
+
+
+async def _as_others(app: ASGIApp, request: Request, accounts: Accounts, response: Response) -> Response:
+    """On a 404, try the same request as every other account (a scoping leak)."""
+    if response.status != 404 or not PATIENT_PATH.match(request.path):
+        return response
+    for token in accounts.others(request.token):
+        leaked = await call(app, _auth(request, f"Bearer {token}"))
+        if leaked.status < 300:
+            return leaked
+    return response
+
+
+@mutant("scoping_get_leak", "scoping.get_other_account", "GET reads another account's patient")
+def _get_leak(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        return await _as_others(app, request, accounts, response) if request.method == "GET" else response
+
+    return handle
+
+
+@mutant("scoping_patch_leak", "scoping.patch_other_account", "PATCH changes another account's patient")
+def _patch_leak(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        return await _as_others(app, request, accounts, response) if request.method == "PATCH" else response
+
+    return handle
+
+
+@mutant("scoping_search_leak", "scoping.list_isolation", "searches and filters also return other accounts' matches")
+def _search_leak(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        filtered = set(request.query) - {"page", "per_page", "fields", "lang", "is_active"}
+        if _is_list(request) and response.status == 200 and filtered:
+            body = response.json()
+            for token in accounts.others(request.token):
+                other = (await call(app, _auth(request, f"Bearer {token}"))).json()
+                body["data"].extend((other or {}).get("data", []))
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("scoping_404_with_detail", "scoping.unknown_id", '404 bodies say more than {"error": "Not Found"}')
+def _404_detail(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if response.status == 404 and PATIENT_PATH.match(request.path):
+            response.set_json({"error": "Not Found", "detail": "no patient with this id"})
+        return response
+
+    return handle
+
+
+# -- the 422 format ------------------------------------------------------------------
+
+
+@mutant("validation_errors_as_list", "validation.required_fields", "422 errors as a flat list of sentences")
+def _errors_list(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        if response.status == 422 and isinstance(body, dict):
+            body["errors"] = [f"{k} {m}" for k, ms in body.get("errors", {}).items() for m in ms]
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("validation_creates_anyway", "validation.required_fields", "a refused create still stores a patient")
+def _creates_anyway(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = request.json()
+        if request.method == "POST" and response.status == 422 and isinstance(body, dict):
+            salvage = {"first_name": "Salvaged", "last_name": "Salvaged"}
+            if isinstance(body.get("external_id"), str):
+                salvage["external_id"] = body["external_id"]
+            await call(app, replace(request, body=json.dumps(salvage).encode()))
+        return response
+
+    return handle
+
+
+@mutant("validation_patch_half_applied", "validation.patch_invalid", "a refused PATCH still applies its valid fields")
+def _patch_half(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = request.json()
+        if request.method == "PATCH" and response.status == 422 and isinstance(body, dict):
+            bad = set((response.json() or {}).get("errors", {}))
+            good = {k: v for k, v in body.items() if k not in bad}
+            if good:
+                await call(app, replace(request, body=json.dumps(good).encode()))
+        return response
+
+    return handle
+
+
+@mutant("validation_query_ignored", "validation.query_params", "an unknown `lang` is ignored instead of 422")
+def _lang_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.query.get("lang") not in (None, "en", "sq", "mk"):
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "lang"})
+        return await call(app, request)
+
+    return handle
+
+
+# -- business rules ----------------------------------------------------------------------
+
+
+@mutant("business_q_skips_personal_no", "business.search_fields", "q does not search the personal number")
+def _q_personal_no(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        q = request.query.get("q", "")
+        if _is_list(request) and response.status == 200 and q:
+            body = response.json()
+            kept = []
+            for item in body["data"]:
+                detail = (await call(app, replace(request, path=f"{API}/patients/{item['id']}", query={}))).json()
+                name_etc = " ".join(str(detail["data"].get(k) or "") for k in ("first_name", "last_name", "email"))
+                if q.lower() in name_etc.lower() or (re.sub(r"\D", "", q) and not re.search(r"[A-Za-z]", q)):
+                    kept.append(item)
+            body["data"] = kept
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("business_filters_or", "business.filters_and", "email and personal_no together: only email applies")
+def _filters_or(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and "email" in request.query and "personal_no" in request.query:
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "personal_no"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_is_active_ignored", "business.archived_patients", "is_active=false is ignored: archived never listed")
+def _is_active_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and request.query.get("is_active") == "false":
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "is_active"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_expansion_always", "business.expansion_fields", "GET always includes the medical fields")
+def _expansion_always(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.method == "GET" and PATIENT_PATH.match(request.path) and "fields" not in request.query:
+            request = replace(request, query={**request.query, "fields": "allergies,medical_conditions"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_lang_ignored", "business.lang_localizes", "`lang` is ignored; display names are always as stored")
+def _lang_dropped(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.query.get("lang") in ("en", "sq", "mk"):
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "lang"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_null_ignored", "business.patch_partial", "PATCH ignores null values instead of clearing")
+def _null_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        body = request.json()
+        if request.method == "PATCH" and isinstance(body, dict):
+            kept = {k: v for k, v in body.items() if v is not None}
+            request = replace(request, body=json.dumps(kept).encode())
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_updated_at_frozen", "business.patch_partial", "updated_at never moves (always created_at)")
+def _updated_frozen(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("data"), dict) and "updated_at" in body["data"]:
+            body["data"]["updated_at"] = body["data"]["created_at"]
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("business_phone_not_normalized", "business.phone_e164", "phone_e164 keeps the spaces of the input")
+def _phone_raw(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict) and data.get("phone_e164") and str(data.get("phone")).startswith("+"):
+            data["phone_e164"] = data["phone"]
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("business_put_as_patch", "business.methods_refused", "PUT is served as a PATCH")
+def _put_as_patch(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.method == "PUT":
+            request = replace(request, method="PATCH")
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("business_me_leaks_email", "business.me_shape", "/me.json adds the user's email")
+def _me_email(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if request.path == f"{API}/me.json" and response.status == 200:
+            body = response.json()
+            body["email"] = "someone@example.com"
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+# -- schema and stateful ----------------------------------------------------------------------
+
+
+@mutant("schema_list_without_created_at", "schema.positive", "list items lack created_at")
+def _no_created_at(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if _is_list(request) and response.status == 200:
+            body = response.json()
+            for item in body["data"]:
+                item.pop("created_at", None)
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("schema_list_never_422", "schema.negative", "invalid list parameters answer an empty 200 page")
+def _list_never_422(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if _is_list(request) and response.status == 422:
+            return Response(
+                200, {"content-type": "application/json"}, b'{"data":[],"meta":{"page":1,"per_page":20,"total":0}}'
+            )
+        return response
+
+    return handle
+
+
+@mutant("stateful_patch_not_stored", "stateful.two_accounts", "PATCH answers the change but never stores it")
+def _patch_not_stored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        body = request.json()
+        if request.method == "PATCH" and isinstance(body, dict) and set(body) - {"is_active"}:
+            current = await call(app, replace(request, method="GET", body=b""))
+            if current.status != 200:
+                return current
+            check = await call(app, request)  # validate, then undo by writing the old values back
+            if check.status == 200:
+                old = current.json()["data"]
+                await call(app, replace(request, body=json.dumps({k: old.get(k) for k in body}).encode()))
+            return check
+        return await call(app, request)
+
+    return handle
