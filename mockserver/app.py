@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Router
 
 from .control import ControlPlane, build_control_routes
 from .csv_import import CsvImporter
@@ -136,7 +136,10 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Mount(spec.base_path or "/", routes=api_routes), Mount("/__mock", routes=control_routes),
+            # No 307 to the path without its trailing slash: under the base path, a
+            # path the spec does not define is a 404 in the error shape.
+            Mount(spec.base_path or "/", app=Router(api_routes, redirect_slashes=False)),
+            Mount("/__mock", routes=control_routes),
             *docs_routes(spec),
         ],
         middleware=middleware,

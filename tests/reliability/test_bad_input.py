@@ -82,6 +82,20 @@ def id_cases() -> Iterator[Case]:
         yield Case(f"PATCH-id-{name}-bad-body", "PATCH", f"/patients/{value}", 404, b"{nope")
 
 
+def path_cases() -> Iterator[Case]:
+    """Paths the spec does not define are 404, methods it does not define 405 with Allow."""
+    unknown = ("/patients/", f"/patients/{OWN}/", "/me.json/", "/me", "/Patients", "/ME.JSON", "/patients//1",
+               f"/patients/{OWN}/x", "/patients/%2F1", "/nope", "/", "/..%2Fmockserver")  # fmt: skip
+    for path in unknown:
+        for method in ("GET", "POST", "PATCH"):
+            yield Case(f"{method}-path-{path}", method, path, 404, VALID_CREATE if method != "GET" else b"")
+    allowed = {"/me.json": "GET", "/patients": "GET, POST", f"/patients/{OWN}": "GET, PATCH"}
+    for path, allow in allowed.items():
+        for method in ("PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "POST", "GET"):
+            if method not in allow:
+                yield Case(f"{method}-{path}-not-allowed", method, path, 405, extra={"allow": allow})
+
+
 def query_cases() -> Iterator[Case]:
     at_least, at_most = "must be greater than or equal to 1", "must be less than or equal to"
     page = {
@@ -289,7 +303,7 @@ def auth_cases() -> Iterator[Case]:
             yield Case(f"{method}-{path}-auth-{label}", method, path, 401, body, headers=sent)
 
 
-CASES = [*id_cases(), *query_cases(), *body_cases(), *auth_cases()]
+CASES = [*path_cases(), *id_cases(), *query_cases(), *body_cases(), *auth_cases()]
 
 
 # -- the test ----------------------------------------------------------------------------------
@@ -328,6 +342,8 @@ def test_bad_input(target: RunningMock, case: Case) -> None:
         assert set(body["errors"]) == case.error_keys
     if case.status == 422:
         assert all(RAILS.fullmatch(m) for messages in body["errors"].values() for m in messages), body
+    if "allow" in case.extra:
+        assert response.header("allow") == case.extra["allow"]
     if "message" in case.extra:
         assert case.extra["message"] in next(iter(body["errors"].values()))
     if case.error_prefix is not None:
