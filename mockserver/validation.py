@@ -120,7 +120,9 @@ def _coerce(param: Parameter, raw: str) -> Any:
     string so the validator reports it under the parameter's name."""
     kind = param.type
     if kind == "string":
-        return raw if raw != "" else _ABSENT
+        # An empty string filter is absent (spec); an empty enumerated value
+        # (`lang=`) is not one of the values and is reported as such.
+        return raw if raw != "" or "enum" in param.schema else _ABSENT
     if kind == "integer":
         if _INTEGER.fullmatch(raw):
             return int(raw)

@@ -114,6 +114,20 @@ def query_cases() -> Iterator[Case]:
                              ("fullwidth-digit", f"{name}=%EF%BC%91"), ("repeated", f"{name}=1&{name}=1"),
                              ("repeated-differently", f"{name}=1&{name}=2")):  # fmt: skip
             yield Case(f"{name}-{label}", "GET", f"/patients?{query}", 422, error_keys=frozenset({name}))
+    # Enumerated parameters: an empty value is not one of the values (only string filters treat it as absent).
+    for path in ("/me.json", "/patients", f"/patients/{OWN}"):
+        for query in ("lang=", "lang=xx", "lang=MK", "lang=en&lang=en"):
+            yield Case(f"GET-{path}-{query}", "GET", f"{path}?{query}", 422, error_keys=frozenset({"lang"}))
+    for path in ("/patients", f"/patients/{OWN}"):
+        for query in ("fields=nope", "fields=allergies,nope", "fields=ALLERGIES"):
+            yield Case(f"GET-{path}-{query}", "GET", f"{path}?{query}", 422,
+                       errors={"fields": ["is not included in the list"]})
+    for query in ("is_active=maybe", "is_active=", "is_active=TRUE", "is_active=1"):
+        yield Case(f"GET-/patients-{query}", "GET", f"/patients?{query}", 422, error_keys=frozenset({"is_active"}))
+    for query in ("email=", "q=", "phone=", "personal_no=", "external_id=", "legacy_id="):
+        yield Case(f"GET-/patients-{query}-is-absent", "GET", f"/patients?{query}", 200)
+    yield Case("q-too-long", "GET", "/patients?q=" + "a" * 256, 422,
+               errors={"q": ["is too long (maximum is 255 characters)"]})
     yield Case("page=101-past-the-end", "GET", "/patients?page=101", 200)
     yield Case("both-bad", "GET", "/patients?page=0&per_page=101", 422, error_keys=frozenset({"page", "per_page"}))
     # Query parameters the spec does not define are ignored, on every operation.
