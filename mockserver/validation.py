@@ -52,6 +52,7 @@ class RequestValidator:
             for p in operation.parameters_in("path")
         ]
         self._body_validator = _compile(operation.body_schema) if operation.body_schema else None
+        self._integer_fields = _integer_properties(operation.body_schema or {})
 
     # -- path -------------------------------------------------------------------------------
 
@@ -109,10 +110,27 @@ class RequestValidator:
                 _add(errors, field, message)
         if errors:
             raise ValidationFailed(errors)
+        # JSON Schema counts 7.0 as an integer; store 7, so it is answered as 7.
+        for name in self._integer_fields & document.keys():
+            if isinstance(document[name], float):
+                document[name] = int(document[name])
         return document
 
 
 _ABSENT = object()
+
+
+def _integer_properties(schema: Mapping[str, Any]) -> set[str]:
+    """Top-level properties whose schema allows integers (through allOf/anyOf)."""
+    names: set[str] = set()
+    for name, sub in schema.get("properties", {}).items():
+        options = [sub, *sub.get("anyOf", ()), *sub.get("oneOf", ()), *sub.get("allOf", ())]
+        kinds = [o.get("type") for o in options]
+        if any(k == "integer" or (isinstance(k, list) and "integer" in k) for k in kinds):
+            names.add(name)
+    for part in schema.get("allOf", ()):
+        names |= _integer_properties(part)
+    return names
 
 
 def _coerce(param: Parameter, raw: str) -> Any:

@@ -370,3 +370,59 @@ def test_the_table_is_large_enough() -> None:
     """Guards against a generator silently yielding nothing."""
     assert len({c.id for c in CASES}) == len(CASES)
     assert len(CASES) > 400
+
+
+# -- what is accepted comes back exactly ------------------------------------------------------
+
+ROUND_TRIP = {
+    "macedonian": "Ѓорѓија Ќосевска-Џафероска Ѕвездан Љубица Његош",
+    "albanian": "Ëndrit Çela Xhaferr Gjonbalaj Dhëmbçe",
+    "emoji": "👩‍⚕️🦷🇦🇱🇲🇰👍🏽",
+    "decomposed": "Nde\u0308rim C\u0327ela",  # NFD: must not be normalized to NFC
+    "mixed": "Mária Ћирић-Hoxha 😀 «citat» „quote“",
+    "separators": "a\u2028b\u2029c\u00a0d\u200be",
+    "tab-newline": "line\tone\nline two\r\n",  # allowed by the spec's pattern (only other controls are not)
+    "255-emoji": "🦷" * 255,  # maxLength counts characters, not bytes
+    "json-specials": '"quoted" \\ back\\slash </script>',
+}
+
+
+@pytest.mark.parametrize("ascii_escaped", [False, True], ids=["raw-utf8", "escaped"])
+@pytest.mark.parametrize("value", list(ROUND_TRIP.values()), ids=list(ROUND_TRIP))
+def test_text_round_trips_exactly(target: RunningMock, value: str, ascii_escaped: bool) -> None:
+    fields = {"first_name": value, "last_name": value, "personal_no": value, "external_id": None,
+              "allergies": value, "emergency_contact_name": value, "insurance_provider": value}
+    create = json.dumps(fields, ensure_ascii=ascii_escaped).encode()
+    created = raw_request(target.root_url, "POST", "/api/v1/patients", [AUTH, JSON], create)
+    assert created.status == 201, created.body[:300]
+    patient_id = created.json()["data"]["id"]
+    for name in ("first_name", "last_name", "personal_no"):
+        assert created.json()["data"][name] == value
+
+    expansions = "allergies,emergency_contact_name,insurance_provider"
+    read = raw_request(target.root_url, "GET", f"/api/v1/patients/{patient_id}?fields={expansions}", [AUTH]).json()
+    assert {k: read["data"][k] for k in fields if k != "external_id"} == {k: v for k, v in fields.items() if v}
+
+    # And through PATCH: the same value again is a no-op, a new one is stored exactly.
+    changed = value[::-1] if value.isprintable() else value + "!"
+    patched = raw_request(target.root_url, "PATCH", f"/api/v1/patients/{patient_id}", [AUTH, JSON],
+                          json.dumps({"last_name": changed}, ensure_ascii=ascii_escaped).encode())
+    assert patched.status == 200
+    again = raw_request(target.root_url, "GET", f"/api/v1/patients/{patient_id}", [AUTH]).json()["data"]
+    assert (again["first_name"], again["last_name"]) == (value, changed)
+
+
+@pytest.mark.parametrize(("sent", "stored"), [(b"7", 7), (b"7.0", 7), (b"7e0", 7), (b"null", None)])
+def test_an_integer_field_reads_back_as_an_integer(target: RunningMock, sent: bytes, stored: int | None) -> None:
+    """JSON Schema counts 7.0 as an integer, so it is accepted; it must come back as 7,
+    as from the real API, or a typed client (Go's int64, say) cannot decode it."""
+    body = b'{"first_name": "Int", "last_name": "Check", "preferred_doctor_id": ' + sent + b"}"
+    created = raw_request(target.root_url, "POST", "/api/v1/patients", [AUTH, JSON], body)
+    assert created.status == 201
+    assert b'"preferred_doctor_id":' + json.dumps(stored).encode() + b"," in created.body
+    patient_id = created.json()["data"]["id"]
+    read = raw_request(target.root_url, "GET", f"/api/v1/patients/{patient_id}", [AUTH])
+    assert b'"preferred_doctor_id":' + json.dumps(stored).encode() + b"," in read.body
+    patched = raw_request(target.root_url, "PATCH", f"/api/v1/patients/{patient_id}", [AUTH, JSON],
+                          b'{"preferred_doctor_id": ' + sent + b"}")
+    assert b'"preferred_doctor_id":' + json.dumps(stored).encode() + b"," in patched.body
