@@ -14,12 +14,14 @@ tests driving the store directly).
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ._exceptions import NotFound, Unauthorized, ValidationFailed
@@ -61,33 +63,99 @@ class PatientQuery:
 
 class _Trigrams:
     """Substring index: trigram -> ids (appended in write order; stale ids are
-    filtered out by checking the candidate's current text)."""
+    filtered out by checking the candidate's current text).
 
-    __slots__ = ("_postings",)
+    Texts are indexed part by part (`separator` splits them), so no trigram
+    spans two parts; a needle holding the separator is not looked up (None:
+    the caller scans), which keeps `needle in text` exact. Ids are stored as
+    4-byte integers until one does not fit (memory: ~60 postings a patient).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_postings", "_separator", "_typecode")
+
+    def __init__(self, separator: str) -> None:
         self._postings: dict[str, array[int]] = {}
+        self._separator = separator
+        self._typecode = "i"
 
     def add(self, patient_id: int, text: str) -> None:
+        if patient_id > _INT32_MAX and self._typecode == "i":
+            self._widen()
+        grams: set[str] = set()
+        for part in text.split(self._separator):
+            grams.update([part[i : i + 3] for i in range(len(part) - 2)])
         postings = self._postings
-        for gram in {text[i : i + 3] for i in range(len(text) - 2)}:
-            bucket = postings.get(gram)
+        get = postings.get
+        for gram in grams:
+            bucket = get(gram)
             if bucket is None:
-                postings[gram] = bucket = array("q")
+                postings[gram] = bucket = array(self._typecode)
             bucket.append(patient_id)
 
-    def candidates(self, needle: str) -> Iterable[int] | None:
-        """Ids that may contain `needle`, or None when it is too short to look up."""
-        if len(needle) < 3:
+    def postings(self, needle: str) -> list[array[int]] | None:
+        """The postings of every trigram of `needle`, smallest first ([] if one
+        has none: nothing matches), or None when the needle cannot be looked up."""
+        if len(needle) < 3 or self._separator in needle:
             return None
-        smallest: array[int] | None = None
+        found = []
         for gram in {needle[i : i + 3] for i in range(len(needle) - 2)}:
             bucket = self._postings.get(gram)
             if bucket is None:
-                return ()
-            if smallest is None or len(bucket) < len(smallest):
-                smallest = bucket
-        return smallest if smallest is not None else ()
+                return []
+            found.append(bucket)
+        found.sort(key=len)
+        return found
+
+    def _widen(self) -> None:
+        self._typecode = "q"
+        for gram, bucket in self._postings.items():
+            self._postings[gram] = array("q", bucket)
+
+
+_INT32_MAX = 2**31 - 1
+
+
+class _MultiIndex:
+    """Exact-match index: key -> ids. A key held by one patient (nearly every
+    email) maps to the bare id; a set is made only on a second holder, which
+    saves ~200 bytes a patient at a million."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map: dict[str, int | set[int]] = {}
+
+    def add(self, key: str, patient_id: int) -> None:
+        held = self._map.get(key)
+        if held is None:
+            self._map[key] = patient_id
+        elif isinstance(held, set):
+            held.add(patient_id)
+        elif held != patient_id:
+            self._map[key] = {held, patient_id}
+
+    def discard(self, key: str, patient_id: int) -> None:
+        held = self._map.get(key)
+        if held is None:
+            return
+        if isinstance(held, set):
+            held.discard(patient_id)
+            if not held:
+                del self._map[key]
+        elif held == patient_id:
+            del self._map[key]
+
+    def get(self, key: str) -> Collection[int]:
+        held = self._map.get(key)
+        if held is None:
+            return ()
+        return held if isinstance(held, set) else (held,)
+
+
+def _folded_key(value: str) -> str:
+    """`value.casefold()`, sharing the stored string when folding changes nothing."""
+    key = value.casefold()
+    return value if key == value else key
 
 
 @dataclass
@@ -95,23 +163,23 @@ class _AccountPatients:
     by_id: dict[int, Patient] = field(default_factory=dict)
     active: list[int] = field(default_factory=list)
     archived: list[int] = field(default_factory=list)
-    by_email: dict[str, set[int]] = field(default_factory=dict)
-    by_personal_no: dict[str, set[int]] = field(default_factory=dict)
+    by_email: _MultiIndex = field(default_factory=_MultiIndex)
+    by_personal_no: _MultiIndex = field(default_factory=_MultiIndex)
     by_external_id: dict[str, int] = field(default_factory=dict)
-    by_legacy_id: dict[str, set[int]] = field(default_factory=dict)
-    text: _Trigrams = field(default_factory=_Trigrams)
-    digits: _Trigrams = field(default_factory=_Trigrams)
+    by_legacy_id: _MultiIndex = field(default_factory=_MultiIndex)
+    text: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))
+    digits: _Trigrams = field(default_factory=lambda: _Trigrams(" "))
 
     def index(self, p: Patient) -> None:
         _insert_sorted(self.active if p.is_active else self.archived, p.id)
         if p.email:
-            self.by_email.setdefault(p.email.casefold(), set()).add(p.id)
+            self.by_email.add(_folded_key(p.email), p.id)
         if p.personal_no:
-            self.by_personal_no.setdefault(p.personal_no.casefold(), set()).add(p.id)
+            self.by_personal_no.add(_folded_key(p.personal_no), p.id)
         if p.external_id:
             self.by_external_id[p.external_id] = p.id
         if p.legacy_id:
-            self.by_legacy_id.setdefault(p.legacy_id, set()).add(p.id)
+            self.by_legacy_id.add(p.legacy_id, p.id)
         self.text.add(p.id, p.search_text)
         self.digits.add(p.id, p.search_digits)
 
@@ -119,13 +187,13 @@ class _AccountPatients:
         """Remove from the exact indexes; trigram postings go stale harmlessly."""
         _remove_sorted(self.active if p.is_active else self.archived, p.id)
         if p.email:
-            self.by_email.get(p.email.casefold(), set()).discard(p.id)
+            self.by_email.discard(p.email.casefold(), p.id)
         if p.personal_no:
-            self.by_personal_no.get(p.personal_no.casefold(), set()).discard(p.id)
+            self.by_personal_no.discard(p.personal_no.casefold(), p.id)
         if p.external_id and self.by_external_id.get(p.external_id) == p.id:
             del self.by_external_id[p.external_id]
         if p.legacy_id:
-            self.by_legacy_id.get(p.legacy_id, set()).discard(p.id)
+            self.by_legacy_id.discard(p.legacy_id, p.id)
 
 
 class Store:
@@ -220,6 +288,7 @@ class Store:
             scope = self._scope(patient.account_id)
             if patient.id in scope.by_id or any(patient.id in s.by_id for s in self._patients.values()):
                 raise ValueError(f"patient id {patient.id} is already taken")
+            _compact(patient)
             _refresh_search_keys(patient)
             scope.by_id[patient.id] = patient
             scope.index(patient)
@@ -241,6 +310,7 @@ class Store:
             )
             for name, value in values.items():
                 setattr(patient, name, value)
+            _compact(patient)
             _refresh_search_keys(patient)
             scope.by_id[patient.id] = patient
             scope.index(patient)
@@ -276,13 +346,15 @@ class Store:
             ids = ordered[start : start + per_page]
             return [scope.by_id[i] for i in ids], len(ordered)
         by_id = scope.by_id
-        matches = sorted(
-            {
-                i
-                for i in (ordered if candidates is None else candidates)
-                if (p := by_id.get(i)) is not None and p.is_active is query.is_active and predicate(p)
-            }
-        )
+        want = query.is_active
+        if candidates is None:
+            # A scan of the status list: already in id order and without repeats.
+            matches = [i for i in ordered if predicate(by_id[i])]
+        else:
+            matches = [
+                i for i in candidates if (p := by_id.get(i)) is not None and p.is_active is want and predicate(p)
+            ]
+            matches.sort()
         return [by_id[i] for i in matches[start : start + per_page]], len(matches)
 
     def patients(self, account_id: int | None = None) -> Iterator[Patient]:
@@ -319,9 +391,33 @@ class Store:
             raise ValidationFailed({"external_id": ["has already been taken"]})
 
 
+# Memory at a million patients (bench/RESULTS.md): values drawn from small
+# sets are shared, not copied once per patient.
+_NO_PREFERENCES: dict[str, str] = {}
+_NO_MEDICAL_ISSUES: list[str] = []
+_SHARED_FIELDS = ("first_name", "last_name", "birthdate", "gender", "locale", "phone_country")
+_fold_name = lru_cache(maxsize=1 << 16)(fold)  # names repeat; fold is pure
+
+
+def _compact(p: Patient) -> None:
+    """Share what many patients hold alike: interned short strings, one empty
+    `preferences` and `medical_issues` (read-only in the API, replaced and
+    never changed in place), one int for equal timestamps."""
+    if not p.preferences:
+        p.preferences = _NO_PREFERENCES
+    if not p.medical_issues:
+        p.medical_issues = _NO_MEDICAL_ISSUES
+    for name in _SHARED_FIELDS:
+        value = getattr(p, name)
+        if type(value) is str:
+            setattr(p, name, sys.intern(value))
+    if p.updated_at == p.created_at:
+        p.updated_at = p.created_at
+
+
 def _refresh_search_keys(p: Patient) -> None:
     parts = [p.first_name, p.last_name, f"{p.first_name} {p.last_name}"]
-    text = _SEPARATOR.join(fold(part) for part in parts)
+    text = _SEPARATOR.join(_fold_name(part) for part in parts)
     extras = [x.casefold() for x in (p.email, p.personal_no) if x]
     p.search_text = _SEPARATOR.join([text, *extras])
     p.search_digits = phone_search_digits(p.phone_e164, p.phone_country)
@@ -336,46 +432,49 @@ _PHONE_CHARS = set("0123456789 +-()./")
 
 def _plan(
     scope: _AccountPatients, query: PatientQuery
-) -> tuple[Callable[[Patient], bool] | None, Iterable[int] | None]:
-    """A predicate for the query's filters, and the narrowest candidate ids
-    (None: walk the status list)."""
+) -> tuple[Callable[[Patient], bool] | None, Collection[int] | None]:
+    """A predicate for the query's filters, and a set of candidate ids that
+    holds every match (None: walk the status list). The candidates come from
+    the indexes: the exact ones first, then the intersection of the trigram
+    postings, so a search costs about its matches, not the store's size."""
     checks: list[Callable[[Patient], bool]] = []
-    sources: list[Iterable[int]] = []
+    exact: list[Collection[int]] = []
+    lazy: list[Callable[[], Collection[int]]] = []
 
     if query.email:
         email = query.email.casefold()
-        sources.append(scope.by_email.get(email, ()))
+        exact.append(scope.by_email.get(email))
         checks.append(lambda p: (p.email or "").casefold() == email)
     if query.personal_no:
         personal_no = query.personal_no.casefold()
-        sources.append(scope.by_personal_no.get(personal_no, ()))
+        exact.append(scope.by_personal_no.get(personal_no))
         checks.append(lambda p: (p.personal_no or "").casefold() == personal_no)
     if query.external_id:
         found = scope.by_external_id.get(query.external_id)
-        sources.append(() if found is None else (found,))
+        exact.append(() if found is None else (found,))
         external_id = query.external_id
         checks.append(lambda p: p.external_id == external_id)
     if query.legacy_id:
-        sources.append(scope.by_legacy_id.get(query.legacy_id, ()))
+        exact.append(scope.by_legacy_id.get(query.legacy_id))
         legacy_id = query.legacy_id
         checks.append(lambda p: p.legacy_id == legacy_id)
     if query.phone is not None:
         phone = _digits(query.phone)
         if phone:
-            found_phone = scope.digits.candidates(phone)
-            if found_phone is not None:
-                sources.append(found_phone)
+            phone_postings = scope.digits.postings(phone)
+            if phone_postings is not None:
+                lazy.append(lambda: _intersect(phone_postings))
             checks.append(lambda p: phone in p.search_digits)
         else:
-            sources.append(())  # no digits: nothing can match
+            exact.append(())  # no digits: nothing can match
             checks.append(lambda p: False)
     if query.q:
         needle = fold(query.q)
         digits = _digits(query.q) if set(query.q) <= _PHONE_CHARS else ""
-        text_found = scope.text.candidates(needle)
-        digit_found = scope.digits.candidates(digits) if digits else ()
-        if text_found is not None and digit_found is not None:
-            sources.append([*text_found, *digit_found])
+        text_postings = scope.text.postings(needle)
+        digit_postings = scope.digits.postings(digits) if digits else []
+        if text_postings is not None and digit_postings is not None:
+            lazy.append(lambda: _intersect(text_postings) | _intersect(digit_postings))
         if digits:
             checks.append(lambda p: needle in p.search_text or digits in p.search_digits)
         else:
@@ -383,7 +482,13 @@ def _plan(
 
     if not checks:
         return None, None
-    candidates = min(sources, key=_size) if sources else None
+    candidates: Collection[int] | None = min(exact, key=len) if exact else None
+    if candidates is None or len(candidates) > _FEW:
+        for source in lazy:  # trigram sets only when no exact index narrowed it enough
+            found_set = source()
+            candidates = found_set if candidates is None else found_set.intersection(candidates)
+    if len(checks) == 1:
+        return checks[0], candidates
 
     def predicate(p: Patient) -> bool:
         return all(check(p) for check in checks)
@@ -391,8 +496,21 @@ def _plan(
     return predicate, candidates
 
 
-def _size(source: Iterable[int]) -> int:
-    return len(source) if hasattr(source, "__len__") else 0  # type: ignore[arg-type]
+_FEW = 64  # candidates checked one by one rather than narrowed further
+
+
+def _intersect(postings: list[array[int]]) -> set[int]:
+    """Ids in every posting (smallest first), as far as narrowing pays: a
+    posting much longer than the candidates left costs more to walk than
+    checking those candidates one by one."""
+    if not postings:
+        return set()
+    found = set(postings[0])
+    for bucket in postings[1:]:
+        if len(found) <= _FEW or len(bucket) > 8 * len(found):
+            break
+        found.intersection_update(bucket)
+    return found
 
 
 def _insert_sorted(ids: list[int], patient_id: int) -> None:
