@@ -325,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     spec_path = args.spec or default_spec_path()
     try:
+        upstream_root(args.upstream, "")  # a bad URL fails before the spec is loaded
         checker = ExchangeChecker(spec_path)
         root = upstream_root(args.upstream, checker.base_path)
     except (SpecError, ValueError) as exc:
