@@ -9,6 +9,7 @@ same `BoundedSession`, so its requests (probes included) are bounded too.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import threading
 import time
@@ -27,10 +28,13 @@ __all__ = ["BoundedSession", "Client", "Exchange", "mask"]
 _MASK = "***"
 
 
-def mask(text: str, secrets: list[str]) -> str:
-    """Replace every secret in `text` by its first 4 characters and `***`."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, secret[:4] + _MASK if len(secret) > 8 else _MASK)
+def mask(text: str, secrets: Mapping[str, str], *, shell: bool = False) -> str:
+    """Hide every secret in `text`: as `$NAME` (its environment variable) when `shell`,
+    else as its first 4 characters and `***`; near-copies (all but the last character) too."""
+    for name, secret in sorted(((n, s) for n, s in secrets.items() if s), key=lambda i: -len(i[1])):
+        text = text.replace(secret, f"${name}" if shell else (secret[:4] + _MASK if len(secret) > 8 else _MASK))
+        if len(secret) > 8:
+            text = text.replace(secret[:-1], secret[:4] + _MASK)
     return text
 
 
@@ -45,7 +49,7 @@ class Exchange:
     status: int
     response_headers: Mapping[str, str]
     content: bytes
-    secrets: list[str] = field(default_factory=list, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     elapsed: float = 0.0
 
     def json(self) -> Json:
@@ -59,14 +63,24 @@ class Exchange:
         return self.response_headers.get("content-type", "")
 
     def as_curl(self) -> str:
-        parts = ["curl", "-X", self.method, shlex.quote(self.url)]
+        """A runnable curl line; tokens appear as `$DENTARE_TOKEN` & co, expanded by the shell."""
+        parts = ["curl", "-X", self.method, self._quote(self.url)]
         for name, value in self.headers.items():
             if name.lower() in {"user-agent", "accept-encoding", "connection", "content-length"}:
                 continue
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
+            parts += ["-H", self._quote(f"{name}: {value}")]
         if self.body:
-            parts += ["--data-raw", shlex.quote(self.body.decode("utf-8", "replace"))]
-        return mask(" ".join(parts), self.secrets)
+            parts += ["--data-raw", self._quote(self.body.decode("utf-8", "replace"))]
+        return " ".join(parts)
+
+    def _quote(self, text: str) -> str:
+        if not any(secret in text for secret in self.secrets.values()):
+            return mask(shlex.quote(text), self.secrets)
+        # Double quotes, so the shell expands ${DENTARE_TOKEN}; everything else stays literal.
+        escaped = _escape(text)
+        for name, secret in self.secrets.items():
+            escaped = escaped.replace(_escape(secret), f"${{{name}}}")
+        return mask(f'"{escaped}"', self.secrets)
 
     def describe_response(self, limit: int = 300) -> str:
         text = self.content.decode("utf-8", "replace")
@@ -82,16 +96,24 @@ class BoundedSession(requests.Session):
         super().__init__()
         self._client = client
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         self._client._admit()
         kwargs.setdefault("timeout", self._client.timeout)
         started = time.monotonic()
         try:
-            response = super().request(method, url, *args, **kwargs)
+            response = super().request(_text(method), _text(url), *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TargetUnreachable(f"{self._client.base_url} did not answer: {_reason(exc)}") from exc
         self._client._record(response, time.monotonic() - started)
         return response
+
+
+def _escape(text: str) -> str:
+    return re.sub(r'([\\"`$])', r"\\\1", text)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def _reason(exc: Exception) -> str:
@@ -109,13 +131,13 @@ class Client:
         self,
         base_url: str,
         *,
-        secrets: list[str],
+        secrets: Mapping[str, str],
         max_requests: int = 20_000,
         rate: float = 0.0,
         timeout: float = 10.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.secrets = [s for s in secrets if s]
+        self.secrets = {name: value for name, value in secrets.items() if value}
         self.max_requests = max_requests
         self.rate = rate
         self.timeout = timeout
@@ -149,7 +171,7 @@ class Client:
         self.last = Exchange(
             method=str(request.method),
             url=str(request.url),
-            headers=dict(request.headers),
+            headers={k: _text(v) for k, v in request.headers.items()},
             body=body if isinstance(body, bytes) else None,
             status=response.status_code,
             response_headers=response.headers,

@@ -30,7 +30,7 @@ ENV_TOKENS = {
     "revoked_token": "DENTARE_REVOKED_TOKEN",
 }
 
-DEFAULT_MAX_EXAMPLES = 25
+DEFAULT_MAX_EXAMPLES = 30
 QUICK_MAX_EXAMPLES = 4
 
 
@@ -70,8 +70,10 @@ class RunConfig:
         return QUICK_MAX_EXAMPLES if self.quick else DEFAULT_MAX_EXAMPLES
 
     @property
-    def secrets(self) -> list[str]:
-        return [t for t in (self.token, self.other_token, self.revoked_token) if t]
+    def secrets(self) -> dict[str, str]:
+        """The tokens by the environment variable that carries them (used to mask them)."""
+        values = {"token": self.token, "other_token": self.other_token, "revoked_token": self.revoked_token}
+        return {ENV_TOKENS[key]: value for key, value in values.items() if value}
 
 
 def api_base_url(base_url: str, spec: SpecFacts) -> str:

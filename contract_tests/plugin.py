@@ -168,7 +168,8 @@ def run_rule(ctx: RunContext, rule: Rule) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    rule = getattr(item, "callspec", None) and item.callspec.params.get("contract_rule")
+    callspec = getattr(item, "callspec", None)
+    rule = callspec.params.get("contract_rule") if callspec is not None else None
     if not isinstance(rule, Rule):
         return report
     session: _Session = item.config.stash[_KEY]

@@ -66,10 +66,10 @@ def per_page_limits(ctx: RunContext) -> None:
         ctx.expect(
             name, len(data) == want, f"{want} patients with per_page={per_page}", f"{len(data)} patients", exchange
         )
-    bad = {"per_page": [low - 1, high + 1, "abc"], "page": [ctx.spec.page_min - 1, "abc"]}
+    bad: dict[str, list[int | str]] = {"per_page": [low - 1, high + 1, "abc"], "page": [ctx.spec.page_min - 1, "abc"]}
     for param, values in bad.items():
         for value in values:
-            exchange = ctx.list_patients(**{param: value})
+            exchange = ctx.list_patients(None, **{param: value})
             body = exchange.json()
             errors = body.get("errors") if isinstance(body, dict) else None
             ok = (

@@ -55,7 +55,7 @@ def test_invalid_values_cover_each_declared_constraint(spec) -> None:  # type: i
 def test_budget_and_rate_are_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
     monkeypatch.setattr(client_module.time, "sleep", waits.append)
-    client = Client("http://127.0.0.1:9", secrets=[], max_requests=3, rate=10)
+    client = Client("http://127.0.0.1:9", secrets={}, max_requests=3, rate=10)
     for _ in range(3):
         client._admit()
     assert len(waits) == 2 and all(0.05 < w <= 0.2 for w in waits)
@@ -73,13 +73,25 @@ def test_failures_carry_a_masked_curl() -> None:
         200,
         {},
         b'{"data": []}',
-        secrets=[secret],
+        secrets={"DENTARE_TOKEN": secret},
     )
     failure = RuleFailure("pagination.default_page_size", "20 patients", "0 patients", exchange)
     text = str(failure)
     assert isinstance(failure, AssertionError)
     assert "rule:     pagination.default_page_size" in text and "expected: 20 patients" in text
-    assert "curl -X GET" in text and secret not in text and "dnt_***" in text
+    assert "curl -X GET" in text and secret not in text
+    assert '-H "Authorization: Bearer ${DENTARE_TOKEN}"' in text  # runnable once the variable is set
+    near = Exchange(
+        "GET",
+        "http://h/",
+        {"Authorization": f"Bearer {secret[:-1]}Z"},
+        None,
+        401,
+        {},
+        b"",
+        secrets={"DENTARE_TOKEN": secret},
+    )
+    assert secret[:-1] not in near.as_curl()
 
 
 def test_rules_are_registered_once_and_selectable() -> None:
