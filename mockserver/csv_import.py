@@ -61,6 +61,7 @@ class CsvImporter:
         the rows that cannot be read as one; ImportFailed if the file cannot be read."""
         text = _decode(data)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+        previous_end = 0  # the line the last row ended on; the next row starts after it
         try:
             header = next(reader, None)
             if header is None or not any(cell.strip() for cell in header):
@@ -80,7 +81,7 @@ class CsvImporter:
                     name: self._value(name, cell) for name, cell in zip(columns, cells, strict=True) if cell != ""
                 }))
         except csv.Error as exc:
-            raise ImportFailed([RowError(reader.line_num, {_BASE: [f"is not valid CSV: {exc}"]})]) from None
+            raise ImportFailed([RowError(previous_end + 1, {_BASE: [f"is not valid CSV: {exc}"]})]) from None
         return rows, bad
 
     def import_into(self, store: Store, account_id: int, data: bytes) -> list[Patient]:
