@@ -51,8 +51,8 @@ def load_document(store: Store, document: Mapping[str, Any], *, source: str = "s
             _load_account(store, raw)
         for raw in document.get("patients", []):
             store.add_patient(patient_from_record(raw))
-    except FixtureError:
-        raise
+    except FixtureError as exc:
+        raise FixtureError(f"{source}: {exc}") from None
     except NotFound:
         raise FixtureError(f"{source}: a patient belongs to an account the document does not define") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
