@@ -161,7 +161,8 @@ def _timestamp(epoch_ms: int) -> str:
     if prefix is None:
         if len(_DAY_PREFIX) >= 100_000:  # ~270 years of distinct days; keeps memory bounded
             _DAY_PREFIX.clear()
-        prefix = _DAY_PREFIX[day] = format_timestamp(day * 86_400_000)[:11]  # "YYYY-MM-DDT"
+        midnight = format_timestamp(day * 86_400_000)
+        prefix = _DAY_PREFIX[day] = midnight[: midnight.index("T") + 1]  # "YYYY-MM-DDT" (any year width)
     hours, rest = divmod(second_of_day, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
