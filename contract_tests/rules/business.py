@@ -75,6 +75,26 @@ def search_fields(ctx: RunContext) -> None:
     ctx.expect(name, pid not in ids, "a q matching nothing not to find the patient", f"ids {ids[:10]}", exchange)
 
 
+@rule("business.search_existing", "q and the filters find existing patients by their own values (read-only)")
+def search_existing(ctx: RunContext) -> None:
+    name = "business.search_existing"
+    first, meta = ctx.expect_list(name, ctx.list_patients(per_page=10))
+    last, _ = ctx.expect_list(name, ctx.list_patients(per_page=10, page=max(1, -(-meta["total"] // 10))))
+    for item in first[:1] + last[-3:]:
+        patient = ctx.expect_patient(name, ctx.get_patient(item["id"]))
+        pid = patient["id"]
+        searches: list[dict[str, Any]] = []
+        for field in ("first_name", "last_name", "email", "phone", "personal_no"):
+            if isinstance(patient.get(field), str) and patient[field].strip():
+                searches.append({"q": patient[field]})
+        for field in ctx.spec.string_filters:
+            if isinstance(patient.get(field), str) and patient[field].strip():
+                searches.append({field: patient[field]})
+        for params in searches:
+            ids, exchange = _ids(ctx, name, **params)
+            ctx.expect(name, pid in ids, f"patient {pid} found by its own value {params}", f"ids {ids[:10]}", exchange)
+
+
 @rule("business.filters_and", "each filter matches as the spec says, and filters and q combine with AND")
 @writes
 def filters_and(ctx: RunContext) -> None:
