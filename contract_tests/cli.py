@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ._exceptions import ContractError
-from .context import ENV_TOKENS, RunConfig, RunContext, preflight
+from .context import DEFAULT_MAX_REQUESTS, DEFAULT_RATE, ENV_TOKENS, RunConfig, RunContext, preflight
 from .registry import select_rules
 
 __all__ = ["build_parser", "main"]
@@ -39,8 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed for generated data")
     parser.add_argument("--quick", action="store_true", help="a fast smoke profile (few examples)")
     parser.add_argument("--spec", metavar="PATH", help="the OpenAPI document (default: the bundled one)")
-    parser.add_argument("--max-requests", type=int, default=20_000, help="stop after this many requests")
-    parser.add_argument("--rate", type=float, default=0.0, help="at most this many requests per second")
+    parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS, help="stop after this many requests")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"at most this many requests per second (default {DEFAULT_RATE:g}; 0: no limit)",
+    )
     parser.add_argument("--request-timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--rule", action="append", metavar="GLOB", help="run only matching rules (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true", help="pytest's own verbose output too")

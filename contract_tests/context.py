@@ -31,6 +31,9 @@ ENV_TOKENS = {
 }
 
 DEFAULT_MAX_EXAMPLES = 30
+# A gentle default for live deployments; a local full run makes ~1000 requests, so it costs little.
+DEFAULT_RATE = 100.0
+DEFAULT_MAX_REQUESTS = 20_000
 QUICK_MAX_EXAMPLES = 4
 
 
@@ -45,8 +48,8 @@ class RunConfig:
     seed: int | None = None
     quick: bool = False
     spec_path: str | None = None
-    max_requests: int = 20_000
-    rate: float = 0.0  # requests per second; 0 means unbounded
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    rate: float = DEFAULT_RATE  # requests per second; 0 means unbounded
     timeout: float = 10.0
     run_id: str = field(default_factory=lambda: f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}")
 

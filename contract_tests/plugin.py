@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ._exceptions import BudgetExceeded, ContractError, RuleFailure, TargetUnreachable, UsageError
-from .context import ENV_TOKENS, RunConfig, RunContext, preflight
+from .context import DEFAULT_MAX_REQUESTS, DEFAULT_RATE, ENV_TOKENS, RunConfig, RunContext, preflight
 from .registry import Rule, select_rules
 
 __all__ = ["pytest_addoption"]
@@ -66,13 +66,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", dest="contract_seed", type=int, default=None)
     group.addoption("--quick", dest="contract_quick", action="store_true", default=False)
     group.addoption("--spec", dest="contract_spec", default=None, help="path to openapi.yaml")
-    group.addoption("--max-requests", dest="contract_max_requests", type=int, default=20_000)
+    group.addoption(
+        "--max-requests", dest="contract_max_requests", type=int, default=DEFAULT_MAX_REQUESTS, help="request budget"
+    )
     group.addoption(
         "--rate",
         dest="contract_rate",
         type=float,
-        default=0.0,
-        help="at most this many requests per second (0: no limit)",
+        default=DEFAULT_RATE,
+        help=f"at most this many requests per second (default {DEFAULT_RATE:g}; 0: no limit)",
     )
     group.addoption("--request-timeout", dest="contract_timeout", type=float, default=10.0)
     group.addoption(
