@@ -246,13 +246,15 @@ def generate_patients(
     country: str | None = None,
     since: str = GENERATED_SINCE,
     until: str = GENERATED_UNTIL,
+    updated_until: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """`n` stored patient records with ids `start_id`, `start_id + 1`, ...
 
     `country` (AL, XK, MK) is the clinic's: it sets the mix of names, phones and
     national ids; None mixes all three. `created_at` rises with the id across
-    [since, until); `updated_at` is never earlier and never after `until`.
-    The same arguments give the same records, byte for byte.
+    [since, until); `updated_at` is never earlier, and never after
+    `updated_until` (default `until`). The same arguments give the same
+    records, byte for byte.
     """
     if country not in _ORIGIN_MIX:
         raise ValueError(f"country must be AL, XK, MK or None, not {country!r}")
@@ -278,6 +280,7 @@ def generate_patients(
     doctors = tuple(account_id * 10 + k for k in range(1, 6))
 
     start_ms, end_ms = _parse_utc(since), _parse_utc(until)
+    edit_end_ms = _parse_utc(updated_until) if updated_until else end_ms
     step = max(1, (end_ms - start_ms) // max(n, 1))
     days_seen: dict[int, str] = {}  # the window spans few days: format each date once
 
@@ -379,7 +382,7 @@ def generate_patients(
         if is_active and rnd() < 0.55:
             updated = created
         else:  # edited (archiving is an edit) some time later, within the window
-            room = end_ms - created
+            room = edit_end_ms - created
             updated = created + 1 + int(rnd() * (room - 1) if room > 1 else 0)
             if updated - updated % 1000 > created:
                 updated -= updated % 1000

@@ -94,6 +94,14 @@ def test_window_is_configurable() -> None:
     assert all("2025-01-01" <= r["created_at"] <= r["updated_at"] <= "2025-02-01" for r in rs)
 
 
+def test_edits_may_follow_the_creation_window() -> None:
+    rs = _records(200, since="2025-01-01T00:00:00Z", until="2025-01-02T00:00:00Z",
+                  updated_until="2025-06-01T00:00:00Z")  # fmt: skip
+    assert all(r["created_at"] < "2025-01-02" for r in rs)
+    assert all(r["updated_at"] <= "2025-06-01T00:00:00.000Z" for r in rs)
+    assert any(r["updated_at"] > "2025-01-02" for r in rs)
+
+
 def test_phones_are_valid_and_normalized(records: list[dict]) -> None:
     """phonenumbers agrees with every number; the generator never calls it."""
     for r in records:
