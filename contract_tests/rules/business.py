@@ -80,7 +80,7 @@ def search_existing(ctx: RunContext) -> None:
     name = "business.search_existing"
     first, meta = ctx.expect_list(name, ctx.list_patients(per_page=10))
     last, _ = ctx.expect_list(name, ctx.list_patients(per_page=10, page=max(1, -(-meta["total"] // 10))))
-    for item in first[:1] + last[-3:]:
+    for item in [i for i in first[:1] + last[-6:] if i["id"] not in ctx.created][:4]:
         patient = ctx.expect_patient(name, ctx.get_patient(item["id"]))
         pid = patient["id"]
         searches: list[dict[str, Any]] = []
