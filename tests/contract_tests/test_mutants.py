@@ -24,10 +24,17 @@ def _run(spec: MutantSpec, accounts: Accounts, folder: Path) -> ContractRun:
 
 
 @pytest.fixture(scope="module")
-def mutant_runs(accounts: Accounts, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ContractRun]:
+def mutant_runs(
+    request: pytest.FixtureRequest, accounts: Accounts, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, ContractRun]:
+    selected = {
+        item.callspec.params["spec"].name
+        for item in request.session.items
+        if hasattr(item, "callspec") and "spec" in item.callspec.params
+    }
     root = tmp_path_factory.mktemp("mutants")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {m.name: pool.submit(_run, m, accounts, root / m.name) for m in MUTANTS}
+        futures = {m.name: pool.submit(_run, m, accounts, root / m.name) for m in MUTANTS if m.name in selected}
         return {name: future.result() for name, future in futures.items()}
 
 
