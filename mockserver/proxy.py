@@ -181,7 +181,7 @@ def _messages(error: BaseException) -> Iterator[str]:
     if not schema_errors:
         yield f"{prefix}{_first_line(_plain(error))}"
         return
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
     for schema_error in schema_errors:
         # anyOf/oneOf: say why the closest branch failed, never "is not of type 'null'".
