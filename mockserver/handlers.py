@@ -115,9 +115,14 @@ def update_patient(ctx: RequestContext) -> Reply:
     return Reply(200, {"data": patient_view(patient, None, ())})
 
 
+_DISPLAY_LANGUAGES = frozenset({"en", "sq", "mk"})
+
+
 def patient_view(p: Patient, lang: str | None, fields: Sequence[str]) -> dict[str, Any]:
     """Every field a patient answer may carry; the response schema picks its own."""
     language = lang or p.locale or "en"
+    if language not in _DISPLAY_LANGUAGES:  # a spec may accept more; display falls back to Latin
+        language = "en"
     first, last = _localized(p.first_name, language), _localized(p.last_name, language)
     view = {
         "id": p.id,

@@ -81,9 +81,7 @@ class _Trigrams:
     def add(self, patient_id: int, text: str) -> None:
         if patient_id > _INT32_MAX and self._typecode == "i":
             self._widen()
-        grams: set[str] = set()
-        for part in text.split(self._separator):
-            grams.update([part[i : i + 3] for i in range(len(part) - 2)])
+        grams = _trigrams(text, self._separator)
         postings = self._postings
         get = postings.get
         for gram in grams:
@@ -158,6 +156,63 @@ def _folded_key(value: str) -> str:
     return value if key == value else key
 
 
+class _NameGroups:
+    """Exact index of the names part of the search text, by value.
+
+    Patients share names: a million generated patients hold ~20k distinct
+    (first, last) pairs. Each pair's key (its folded names, as matched by `q`)
+    holds the sorted ids of its active and archived patients, and trigrams
+    point at keys, not patients. A name search checks the few keys that can
+    contain the needle and takes their ids as they are: no patient is read,
+    so it costs about its matches (set and sort in C), not the store's size.
+    """
+
+    __slots__ = ("_grams", "_groups")
+
+    def __init__(self) -> None:
+        self._groups: dict[str, tuple[list[int], list[int]]] = {}  # key -> (active ids, archived ids)
+        self._grams: dict[str, set[str]] = {}
+
+    def add(self, key: str, patient_id: int, active: bool) -> None:
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = ([], [])
+            for gram in _trigrams(key, _SEPARATOR):
+                self._grams.setdefault(gram, set()).add(key)
+        _insert_sorted(group[0 if active else 1], patient_id)
+
+    def remove(self, key: str, patient_id: int, active: bool) -> None:
+        group = self._groups.get(key)
+        if group is not None:
+            _remove_sorted(group[0 if active else 1], patient_id)
+
+    def matching(self, needle: str) -> list[str] | None:
+        """The keys that contain `needle`, or None when it is too short to look up."""
+        if len(needle) < 3 or _SEPARATOR in needle:
+            return None
+        keys: set[str] | None = None
+        for gram in sorted(_trigrams(needle, _SEPARATOR), key=lambda g: len(self._grams.get(g, ()))):
+            found = self._grams.get(gram)
+            if not found:
+                return []
+            keys = set(found) if keys is None else keys & found
+        return [key for key in keys or () if needle in key]
+
+    def ids(self, keys: list[str], active: bool) -> set[int]:
+        side = 0 if active else 1
+        found: set[int] = set()
+        for key in keys:
+            found.update(self._groups[key][side])
+        return found
+
+
+def _trigrams(text: str, separator: str) -> set[str]:
+    grams: set[str] = set()
+    for part in text.split(separator):
+        grams.update([part[i : i + 3] for i in range(len(part) - 2)])
+    return grams
+
+
 @dataclass
 class _AccountPatients:
     by_id: dict[int, Patient] = field(default_factory=dict)
@@ -167,7 +222,8 @@ class _AccountPatients:
     by_personal_no: _MultiIndex = field(default_factory=_MultiIndex)
     by_external_id: dict[str, int] = field(default_factory=dict)
     by_legacy_id: _MultiIndex = field(default_factory=_MultiIndex)
-    text: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))
+    names: _NameGroups = field(default_factory=_NameGroups)
+    text: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))  # email and personal number
     digits: _Trigrams = field(default_factory=lambda: _Trigrams(" "))
 
     def index(self, p: Patient) -> None:
@@ -180,12 +236,18 @@ class _AccountPatients:
             self.by_external_id[p.external_id] = p.id
         if p.legacy_id:
             self.by_legacy_id.add(p.legacy_id, p.id)
-        self.text.add(p.id, p.search_text)
-        self.digits.add(p.id, p.search_digits)
+        self.names.add(p.search_text, p.id, p.is_active)
+        extras = _extras_text(p)
+        if extras:
+            self.text.add(p.id, extras)
+        digits = _digits_text(p)
+        if digits:
+            self.digits.add(p.id, digits)
 
     def unindex(self, p: Patient) -> None:
         """Remove from the exact indexes; trigram postings go stale harmlessly."""
         _remove_sorted(self.active if p.is_active else self.archived, p.id)
+        self.names.remove(p.search_text, p.id, p.is_active)
         if p.email:
             self.by_email.discard(p.email.casefold(), p.id)
         if p.personal_no:
@@ -340,7 +402,7 @@ class Store:
         """One page of matching patients in ascending id order, and the total."""
         scope = self._scope(account_id)
         ordered = scope.active if query.is_active else scope.archived
-        predicate, candidates = _plan(scope, query)
+        predicate, candidates, confirmed = _plan(scope, query)
         start = (page - 1) * per_page
         if predicate is None:
             ids = ordered[start : start + per_page]
@@ -351,9 +413,13 @@ class Store:
             # A scan of the status list: already in id order and without repeats.
             matches = [i for i in ordered if predicate(by_id[i])]
         else:
+            # `confirmed` ids are known to match (a name search's own groups):
+            # only the other candidates are read and checked.
             matches = [
-                i for i in candidates if (p := by_id.get(i)) is not None and p.is_active is want and predicate(p)
+                i for i in candidates
+                if i not in confirmed and (p := by_id.get(i)) is not None and p.is_active is want and predicate(p)
             ]
+            matches.extend(confirmed)
             matches.sort()
         return [by_id[i] for i in matches[start : start + per_page]], len(matches)
 
@@ -415,12 +481,40 @@ def _compact(p: Patient) -> None:
         p.updated_at = p.created_at
 
 
+# What `q` matches is, for each patient, the text
+#     fold(first) SEP fold(last) SEP fold(first + " " + last), and email.casefold() and personal_no.casefold()
+# and the phone digits (`phone_search_digits`). Only the names part is kept on
+# the patient (`search_text`), one string shared by every patient of the same
+# name; the rest is derived when a candidate is checked, which saves ~170 bytes
+# a patient at a million (bench/RESULTS.md).
+_NAMES_KEYS: dict[tuple[str, str], str] = {}
+
+
 def _refresh_search_keys(p: Patient) -> None:
-    parts = [p.first_name, p.last_name, f"{p.first_name} {p.last_name}"]
-    text = _SEPARATOR.join(_fold_name(part) for part in parts)
-    extras = [x.casefold() for x in (p.email, p.personal_no) if x]
-    p.search_text = _SEPARATOR.join([text, *extras])
-    p.search_digits = phone_search_digits(p.phone_e164, p.phone_country)
+    pair = (p.first_name, p.last_name)
+    key = _NAMES_KEYS.get(pair)
+    if key is None:
+        if len(_NAMES_KEYS) >= 1 << 17:  # bounded: shared among ~20k names, or just computed
+            _NAMES_KEYS.clear()
+        parts = [p.first_name, p.last_name, f"{p.first_name} {p.last_name}"]
+        key = _NAMES_KEYS[pair] = _SEPARATOR.join(_fold_name(part) for part in parts)
+    p.search_text = key
+    p.search_digits = ""
+
+
+def _extras_text(p: Patient) -> str:
+    """The email and personal number parts of the search text."""
+    return _SEPARATOR.join([x.casefold() for x in (p.email, p.personal_no) if x])
+
+
+def _digits_text(p: Patient) -> str:
+    return phone_search_digits(p.phone_e164, p.phone_country)
+
+
+def _text_has(p: Patient, needle: str, plain: str) -> bool:
+    """The folded `needle` in the names, or the case-folded `plain` query in the
+    email or personal number (see above)."""
+    return needle in p.search_text or any(plain in x.casefold() for x in (p.email, p.personal_no) if x)
 
 
 def _digits(text: str) -> str:
@@ -432,14 +526,16 @@ _PHONE_CHARS = set("0123456789 +-()./")
 
 def _plan(
     scope: _AccountPatients, query: PatientQuery
-) -> tuple[Callable[[Patient], bool] | None, Collection[int] | None]:
-    """A predicate for the query's filters, and a set of candidate ids that
-    holds every match (None: walk the status list). The candidates come from
-    the indexes: the exact ones first, then the intersection of the trigram
-    postings, so a search costs about its matches, not the store's size."""
+) -> tuple[Callable[[Patient], bool] | None, Collection[int] | None, Collection[int]]:
+    """A predicate for the query's filters; a set of candidate ids that holds
+    every match (None: walk the status list); and the ids among them already
+    known to match with the query's status. The candidates come from the
+    indexes: the exact ones first, then names by value and the intersection
+    of trigram postings, so a search costs about its matches, not the store."""
     checks: list[Callable[[Patient], bool]] = []
     exact: list[Collection[int]] = []
     lazy: list[Callable[[], Collection[int]]] = []
+    confirmed: Collection[int] = ()
 
     if query.email:
         email = query.email.casefold()
@@ -464,50 +560,65 @@ def _plan(
             phone_postings = scope.digits.postings(phone)
             if phone_postings is not None:
                 lazy.append(lambda: _intersect(phone_postings))
-            checks.append(lambda p: phone in p.search_digits)
+            checks.append(lambda p: phone in _digits_text(p))
         else:
             exact.append(())  # no digits: nothing can match
             checks.append(lambda p: False)
     if query.q:
-        needle = fold(query.q)
+        # Names match by their cross-script key; email and personal number
+        # as written, ignoring case (folding would turn "x" in an email into "dz").
+        needle, plain = fold(query.q), query.q.casefold()
         digits = _digits(query.q) if set(query.q) <= _PHONE_CHARS else ""
-        text_postings = scope.text.postings(needle)
+        name_keys = scope.names.matching(needle)
+        text_postings = scope.text.postings(plain)
         digit_postings = scope.digits.postings(digits) if digits else []
-        if text_postings is not None and digit_postings is not None:
-            lazy.append(lambda: _intersect(text_postings) | _intersect(digit_postings))
+        if name_keys is not None and text_postings is not None and digit_postings is not None:
+            named = scope.names.ids(name_keys, query.is_active)
+            if not checks:
+                confirmed = named  # the name groups are exact and split by status
+
+            def q_candidates() -> Collection[int]:
+                return named | _intersect(text_postings, named) | _intersect(digit_postings, named)
+
+            lazy.append(q_candidates)
         if digits:
-            checks.append(lambda p: needle in p.search_text or digits in p.search_digits)
+            checks.append(lambda p: _text_has(p, needle, plain) or digits in _digits_text(p))
         else:
-            checks.append(lambda p: needle in p.search_text)
+            checks.append(lambda p: _text_has(p, needle, plain))
 
     if not checks:
-        return None, None
+        return None, None, ()
     candidates: Collection[int] | None = min(exact, key=len) if exact else None
     if candidates is None or len(candidates) > _FEW:
-        for source in lazy:  # trigram sets only when no exact index narrowed it enough
-            found_set = source()
+        for source in lazy:  # index sets only when no exact index narrowed it enough
+            found_set = set(source())
             candidates = found_set if candidates is None else found_set.intersection(candidates)
+    if candidates is None:
+        confirmed = ()
     if len(checks) == 1:
-        return checks[0], candidates
+        return checks[0], candidates, confirmed
 
     def predicate(p: Patient) -> bool:
         return all(check(p) for check in checks)
 
-    return predicate, candidates
+    return predicate, candidates, confirmed
 
 
 _FEW = 64  # candidates checked one by one rather than narrowed further
 
 
-def _intersect(postings: list[array[int]]) -> set[int]:
-    """Ids in every posting (smallest first), as far as narrowing pays: a
-    posting much longer than the candidates left costs more to walk than
-    checking those candidates one by one."""
+def _intersect(postings: list[array[int]], known: Collection[int] = ()) -> set[int]:
+    """Ids in every posting (smallest first) and not in `known` (matches
+    already), as far as narrowing pays: walking a posting costs ~1/16 of
+    checking a candidate against its patient, so a posting more than 16
+    times the candidates left is not walked."""
     if not postings:
         return set()
     found = set(postings[0])
+    if known:
+        found.difference_update(known)
     for bucket in postings[1:]:
-        if len(found) <= _FEW or len(bucket) > 8 * len(found):
+        if len(found) <= _FEW or len(bucket) > 16 * len(found):
             break
         found.intersection_update(bucket)
     return found

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,34 +60,51 @@ class RunningMock:
     root_url: str
     base_url: str
     process: subprocess.Popen[Any] | None = None
+    log: Any = None  # a temporary file: a pipe nobody reads could fill and stall the server
 
     def reset(self) -> None:
         httpx.post(f"{self.root_url}/__mock/reset", timeout=30).raise_for_status()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.log is not None:
+            self.log.close()
+
+    def output(self) -> str:
+        """What the server wrote to stderr (its log) so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
 
 @contextlib.contextmanager
 def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
     """`dentare-mock *args` in a subprocess on a free port, stopped (by PID) on exit."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by RunningMock.stop()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     root = f"http://127.0.0.1:{port}"
-    mock = RunningMock(root_url=root, base_url=f"{root}/api/v1", process=process)
+    mock = RunningMock(root_url=root, base_url=f"{root}/api/v1", process=process, log=log)
     try:
-        wait_until_up(f"{root}/__mock/accounts", timeout=timeout, process=process)
+        try:
+            wait_until_up(f"{root}/__mock/accounts", timeout=timeout, process=process)
+        except RuntimeError as exc:
+            output = mock.output()[-2000:]
+            raise RuntimeError(f"{exc}\n{output}") from None
         yield mock
     finally:
         mock.stop()

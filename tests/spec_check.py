@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import orjson
+import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
@@ -78,13 +80,16 @@ def _documented(method: str, path: str, status: int) -> bool:
     return operation is not None and str(status) in operation.get("responses", {})
 
 
-def _operation(method: str, path: str) -> dict | None:
-    spec = _openapi().spec
+@cache
+def _paths() -> dict[str, Any]:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["paths"]
+
+
+def _operation(method: str, path: str) -> dict[str, Any] | None:
     relative = path.removeprefix("/api/v1")
-    for template, item in (spec / "paths").items():
+    for template, item in _paths().items():
         if _matches(template, relative):
-            operation = item.get(method.lower()) if method.lower() in item else None
-            return dict(operation.content()) if operation is not None else None
+            return item.get(method.lower())
     return None
 
 
