@@ -1,0 +1,67 @@
+"""The benchmark scripts still run (they are not part of CI: minutes long).
+
+The scaling bench at 1k patients with one-second loads: it starts a real
+`dentare-mock --generate 1000`, samples its patients, answers every scenario
+and renders RESULTS.md. Without wrk the bench times with httpx instead, so
+only the wrk-specific check skips.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "bench" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def scaling_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--scaling", "--sizes", "1000", "--seconds", "1", "--warmup", "1",
+         "--out", str(out), "--no-report"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return out
+
+
+def test_scaling_bench_measures_every_scenario(scaling_run: Path) -> None:
+    result = json.loads((scaling_run / "scaling.json").read_text(encoding="utf-8"))
+    (row,) = result["rows"]
+    assert row["size"] == 1000
+    assert 0 < row["active_total"] <= 1000
+    assert row["startup_s"] > 0 and row["rss_loaded_mib"] > 0
+    assert set(row["scenarios"]) == {"list", "deep_page", "q_name", "q_phone", "email", "phone", "get"}
+    for scenario in row["scenarios"].values():
+        assert scenario["p50_ms"] > 0 and scenario["p99_ms"] >= scenario["p50_ms"]
+
+
+def test_scaling_bench_used_wrk(scaling_run: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install -y wrk); the bench fell back to httpx")
+    result = json.loads((scaling_run / "scaling.json").read_text(encoding="utf-8"))
+    for scenario in result["rows"][0]["scenarios"].values():
+        assert scenario["client"] == "wrk -c1"
+        assert scenario["requests"] > 0 and not scenario["errors"]
+
+
+def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot needs the bench extra (pip install -e '.[bench]')")
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import report
+    finally:
+        sys.path.remove(str(RUN.parent))
+    target = tmp_path / "RESULTS.md"
+    report.write(scaling_run, target, plot=tmp_path / "scaling.png")
+    text = target.read_text(encoding="utf-8")
+    assert "## 2. Scaling with the store" in text and "![latency against store size](scaling.png)" in text
+    assert "**TODO**" in text  # no contract run in this folder
+    assert (tmp_path / "scaling.png").stat().st_size > 1000
