@@ -98,14 +98,41 @@ class BoundedSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         self._client._admit()
-        kwargs.setdefault("timeout", self._client.timeout)
+        timeout = self._client.timeout
+        kwargs.setdefault("timeout", timeout)
+        kwargs["stream"] = True
         started = time.monotonic()
         try:
             response = super().request(_text(method), _text(url), *args, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            _read_body(response, deadline=started + timeout)
+        except requests.TooManyRedirects as exc:
+            raise TargetUnreachable(f"{self._client.base_url} redirects in a loop ({exc})") from exc
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise TargetUnreachable(f"{self._client.base_url} did not answer: {_reason(exc)}") from exc
+        except _TooSlow as exc:
+            raise TargetUnreachable(
+                f"{self._client.base_url} did not finish its answer within {timeout:g} s ({exc} bytes so far)"
+            ) from None
         self._client._record(response, time.monotonic() - started)
         return response
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """Read the whole body by `deadline` (a trickling body defeats per-read timeouts)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            response.close()
+            raise _TooSlow(size)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
 
 
 def _escape(text: str) -> str:
@@ -116,11 +143,25 @@ def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
+_REASONS = {
+    "Connection refused": "connection refused",
+    "Name or service not known": "unknown host",
+    "Temporary failure in name resolution": "unknown host",
+    "timed out": "timed out",
+    "BadStatusLine": "it does not speak HTTP (bad status line)",
+    "RemoteDisconnected": "the connection was closed without an answer",
+    "Connection reset": "the connection was reset",
+    "Connection aborted": "the connection was closed without an answer",
+    "InvalidChunkLength": "the answer was cut off",
+    "certificate verify failed": "TLS certificate verification failed",
+}
+
+
 def _reason(exc: Exception) -> str:
-    text = str(exc.args[0] if exc.args else exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "Temporary failure"):
+    text = repr(exc)
+    for marker, reason in _REASONS.items():
         if marker in text:
-            return marker.lower()
+            return reason
     return type(exc).__name__
 
 

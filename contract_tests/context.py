@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from itertools import count
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -285,12 +286,30 @@ def _params(params: dict[str, Any]) -> Params:
 
 
 def preflight(ctx: RunContext) -> None:
-    """Fail fast (exit 2, one line) when the target does not answer HTTP at all."""
+    """Fail fast (exit 2, one line) unless the target answers like the API: `/me.json`
+    with the token is a JSON 200. A proxy's HTML page, a redirect, a 5xx or a refused
+    token mean the target cannot be checked, which is not a rule failure."""
+    path = ctx.spec.me_operation.path
     try:
-        ctx.client.get(ctx.spec.me_operation.path)
-    except TargetUnreachable:
-        raise
+        exchange = ctx.client.get(path, token=ctx.token)
     except ContractError:
         raise
     except Exception as exc:  # requests' own errors (bad URL, TLS)
-        raise TargetUnreachable(f"{ctx.base_url} did not answer: {type(exc).__name__}: {exc}") from exc
+        raise TargetUnreachable(f"{ctx.base_url} did not answer: {type(exc).__name__}") from None
+    status = f"{exchange.status} {HTTPStatus(exchange.status).phrase if exchange.status in _STATUSES else ''}".strip()
+    where = f"{ctx.base_url}{path}"
+    if 300 <= exchange.status < 400:
+        location = exchange.response_headers.get("location", "?")
+        raise TargetUnreachable(f"{where} redirects ({status} to {location}): give the API root as --base-url")
+    if "json" not in exchange.content_type.lower() or exchange.json() is None:
+        kind = exchange.content_type.split(";")[0] or "no content type"
+        raise TargetUnreachable(f"{where} answered {status} with {kind}, not JSON: is this the Patients API?")
+    if exchange.status >= 500:
+        raise TargetUnreachable(f"{where} answered {status}: the target is failing")
+    if exchange.status == 401:
+        raise UsageError(f"{where} refused the token (401): check --token / ${ENV_TOKENS['token']}")
+    if exchange.status != 200:
+        raise TargetUnreachable(f"{where} answered {status}: is --base-url the API root (e.g. .../api/v1)?")
+
+
+_STATUSES = {s.value for s in HTTPStatus}
