@@ -156,10 +156,12 @@ def patient_view(p: Patient, lang: str | None, fields: Sequence[str]) -> dict[st
 # `format_timestamp` and `localize` give (tests/mockserver/test_validation_equivalence.py).
 _localized = lru_cache(maxsize=1 << 16)(localize)  # names repeat a lot; the cache is bounded
 _DAY_PREFIX: dict[int, str] = {}
+_CLOCK: list[str | None] = [None] * 86_400  # "HH:MM:SS." per second of the day, made when first needed
+_MILLIS = [f"{millis:03d}Z" for millis in range(1000)]
 
 
 def _timestamp(epoch_ms: int) -> str:
-    """`format_timestamp(epoch_ms)`, with the date part computed once per day."""
+    """`format_timestamp(epoch_ms)`, from a per-day date and a per-second clock string."""
     seconds, millis = divmod(epoch_ms, 1000)
     day, second_of_day = divmod(seconds, 86_400)
     prefix = _DAY_PREFIX.get(day)
@@ -168,9 +170,12 @@ def _timestamp(epoch_ms: int) -> str:
             _DAY_PREFIX.clear()
         midnight = format_timestamp(day * 86_400_000)
         prefix = _DAY_PREFIX[day] = midnight[: midnight.index("T") + 1]  # "YYYY-MM-DDT" (any year width)
-    hours, rest = divmod(second_of_day, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}Z"
+    clock = _CLOCK[second_of_day]
+    if clock is None:
+        hours, rest = divmod(second_of_day, 3600)
+        minutes, secs = divmod(rest, 60)
+        clock = _CLOCK[second_of_day] = f"{hours:02d}:{minutes:02d}:{secs:02d}."
+    return f"{prefix}{clock}{_MILLIS[millis]}"
 
 
 def prepare_create(body: Mapping[str, Any]) -> dict[str, Any]:
