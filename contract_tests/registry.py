@@ -28,7 +28,6 @@ class Rule:
     summary: str
     func: RuleFunc
     needs: set[str] = field(default_factory=set)  # "other_token", "revoked_token", "writes"
-    quick: bool = True  # part of the --quick profile
 
     @property
     def group(self) -> str:
@@ -47,11 +46,11 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(name: str, summary: str, *, quick: bool = True) -> Callable[[RuleFunc], RuleFunc]:
+def rule(name: str, summary: str) -> Callable[[RuleFunc], RuleFunc]:
     def register(func: RuleFunc) -> RuleFunc:
         if name in RULES:
             raise ValueError(f"rule {name!r} is registered twice")
-        RULES[name] = Rule(name, summary, func, set(getattr(func, "_needs", set())), quick)
+        RULES[name] = Rule(name, summary, func, set(getattr(func, "_needs", set())))
         return func
 
     return register
@@ -70,7 +69,7 @@ def needs(*what: str) -> Callable[[RuleFunc], RuleFunc]:
 writes = needs("writes")
 
 
-def select_rules(patterns: list[str] | None, *, quick: bool = False) -> list[Rule]:
+def select_rules(patterns: list[str] | None) -> list[Rule]:
     """Rules matching any glob in `patterns` (all when none), in registration order."""
     from . import rules as _  # noqa: F401  (registers every rule)
 
