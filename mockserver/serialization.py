@@ -9,7 +9,6 @@ and the answer changes with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -56,7 +55,7 @@ def _identity(value: Any) -> Any:
 
 def _flat_object_shaper(plan: list[tuple[str, Shaper, bool]], general: Shaper) -> Shaper:
     """`general` for an object whose properties are all leaves (a patient):
-    the leading run of required properties is taken in one C call. The answer
+    the leading run of required properties is taken in one comprehension. The answer
     is the same dict in the same order; a missing property falls back to
     `general`, which raises its usual error. A list page shapes 20 of these,
     and the per-property loop was a tenth of its time (py-spy)."""
@@ -67,13 +66,12 @@ def _flat_object_shaper(plan: list[tuple[str, Shaper, bool]], general: Shaper) -
         leading.append(name)
     if len(leading) < 2:
         return general
-    take = itemgetter(*leading)
     names = tuple(leading)
     rest = [(name, is_required) for name, _, is_required in plan[len(leading):]]
 
     def shape_flat(value: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            shaped = dict(zip(names, take(value), strict=True))
+            shaped = {name: value[name] for name in names}  # faster than dict(zip(names, itemgetter))
         except (KeyError, TypeError):
             return general(value)  # type: ignore[no-any-return]
         for name, is_required in rest:
