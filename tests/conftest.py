@@ -61,6 +61,7 @@ class RunningMock:
     base_url: str
     process: subprocess.Popen[Any] | None = None
     log: Any = None  # a temporary file: a pipe nobody reads could fill and stall the server
+    _final_output: str = ""
 
     def reset(self) -> None:
         httpx.post(f"{self.root_url}/__mock/reset", timeout=30).raise_for_status()
@@ -75,13 +76,16 @@ class RunningMock:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.log is not None:
+        if self.log is not None and not self.log.closed:
+            self._final_output = self.output()
             self.log.close()
 
     def output(self) -> str:
-        """What the server wrote to stderr (its log) so far."""
+        """What the server wrote to stderr (its log), also after it stopped."""
         if self.log is None:
             return ""
+        if self.log.closed:
+            return self._final_output
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 

@@ -104,8 +104,7 @@ def test_each_injected_fault_is_logged() -> None:
         for fault in ("429", "502", "drop"):
             outcome(httpx.Client(), f"{mock.base_url}/me.json", **{"X-Mock-Fault": fault})
         httpx.get(f"{mock.root_url}/__mock/accounts")
-    assert mock.process is not None and mock.process.stderr is not None
-    log = mock.process.stderr.read().decode()
+    log = mock.output()
     assert "fault injection ON" in log
     lines = [line for line in log.splitlines() if "fault injected" in line]
     assert [line.split("(header): ")[1] for line in lines] == [
