@@ -88,7 +88,10 @@ class _Trigrams:
             bucket = get(gram)
             if bucket is None:
                 postings[gram] = bucket = array(self._typecode)
-            bucket.append(patient_id)
+            if not bucket or bucket[-1] <= patient_id:
+                bucket.append(patient_id)
+            else:  # an edit re-indexes an older id: keep the posting sorted (see _intersect)
+                insort(bucket, patient_id)
 
     def postings(self, needle: str) -> list[array[int]] | None:
         """The postings of every trigram of `needle`, smallest first ([] if one
@@ -462,10 +465,10 @@ class Store:
         else:
             # `confirmed` ids are known to match (a name search's own groups):
             # only the other candidates are read and checked.
-            matches = [
-                i for i in candidates
-                if i not in confirmed and (p := by_id.get(i)) is not None and p.is_active is want and predicate(p)
-            ]
+            if confirmed:
+                candidates = set(candidates).difference(confirmed)
+            get = by_id.get
+            matches = [i for i in candidates if (p := get(i)) is not None and p.is_active is want and predicate(p)]
             matches.extend(confirmed)
             matches.sort()
         return [by_id[i] for i in matches[start : start + per_page]], len(matches)
@@ -561,7 +564,10 @@ def _digits_text(p: Patient) -> str:
 def _text_has(p: Patient, needle: str, plain: str) -> bool:
     """The folded `needle` in the names, or the case-folded `plain` query in the
     email or personal number (see above)."""
-    return needle in p.search_text or any(plain in x.casefold() for x in (p.email, p.personal_no) if x)
+    if needle in p.search_text:
+        return True
+    email, personal_no = p.email, p.personal_no  # unrolled: this runs per candidate
+    return bool((email and plain in email.casefold()) or (personal_no and plain in personal_no.casefold()))
 
 
 def _digits(text: str) -> str:
@@ -656,18 +662,24 @@ _FEW = 64  # candidates checked one by one rather than narrowed further
 
 def _intersect(postings: list[array[int]], known: Collection[int] = ()) -> set[int]:
     """Ids in every posting (smallest first) and not in `known` (matches
-    already), as far as narrowing pays: walking a posting costs ~1/16 of
-    checking a candidate against its patient, so a posting more than 16
-    times the candidates left is not walked."""
+    already), narrowed while it pays. Walking a posting in C costs ~30 ns an
+    id, binary-searching it ~600 ns a candidate (postings are sorted), and
+    checking a candidate against its patient ~2 us at a million patients: a
+    posting up to 16 times the candidates left is walked, a longer one (a
+    gram every "-ski" email holds) is searched for each candidate."""
     if not postings:
         return set()
     found = set(postings[0])
     if known:
         found.difference_update(known)
     for bucket in postings[1:]:
-        if len(found) <= _FEW or len(bucket) > 16 * len(found):
+        if len(found) <= _FEW:
             break
-        found.intersection_update(bucket)
+        if len(bucket) <= 16 * len(found):
+            found.intersection_update(bucket)
+        else:
+            size = len(bucket)
+            found = {i for i in found if (at := bisect_left(bucket, i)) < size and bucket[at] == i}
     return found
 
 
