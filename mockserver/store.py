@@ -242,6 +242,11 @@ class _Rows:
             raise KeyError(patient_id)
         return found
 
+    def many(self, ids: list[int]) -> list[Patient]:
+        """`[self[i] for i in ids]` without a method call per id (a list page)."""
+        rows, size, rest = self._list, len(self._list), self._dict
+        return [found if 0 <= i < size and (found := rows[i]) is not None else rest[i] for i in ids]
+
     def __contains__(self, patient_id: int) -> bool:
         return self.get(patient_id) is not None
 
@@ -456,7 +461,7 @@ class Store:
         start = (page - 1) * per_page
         if predicate is None:
             ids = ordered[start : start + per_page]
-            return [scope.by_id[i] for i in ids], len(ordered)
+            return scope.by_id.many(ids), len(ordered)
         by_id = scope.by_id
         want = query.is_active
         if candidates is None:
@@ -471,7 +476,7 @@ class Store:
             matches = [i for i in candidates if (p := get(i)) is not None and p.is_active is want and predicate(p)]
             matches.extend(confirmed)
             matches.sort()
-        return [by_id[i] for i in matches[start : start + per_page]], len(matches)
+        return by_id.many(matches[start : start + per_page]), len(matches)
 
     def patients(self, account_id: int | None = None) -> Iterator[Patient]:
         scopes = self._patients.values() if account_id is None else [self._scope(account_id)]
