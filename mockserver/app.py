@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Router
+from starlette.types import ASGIApp
 
 from .control import ControlPlane, build_control_routes
 from .csv_import import CsvImporter
@@ -23,6 +24,7 @@ from .faults import FaultInjector
 from .handlers import HANDLERS, Handler
 from .limits import HeadSizeLimit
 from .routing import build_api_routes, json_response
+from .selfcheck import ResponseSelfCheck
 from .settings import MockSettings
 from .spec import ApiSpec, load_spec
 from .state import (
@@ -148,11 +150,17 @@ def create_app(
     )
     app.state.mock = state
     app.state.spec = spec
+    stack: ASGIApp | None = None
+    if settings.check_responses:
+        # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.
+        stack = ResponseSelfCheck(app.build_middleware_stack(), settings.spec_path, api_prefix=spec.base_path)
     if settings.faults is not None:
-        # Outermost, outside Starlette's error middleware: an injected fault is
-        # never turned into a 500, and `drop` reaches the server's connection.
-        app.middleware_stack = FaultInjector(app.build_middleware_stack(), settings.faults, api_prefix=spec.base_path)
+        # Outermost: an injected fault is never turned into a 500 nor checked
+        # against the spec, and `drop` reaches the server's connection.
+        stack = FaultInjector(stack or app.build_middleware_stack(), settings.faults, api_prefix=spec.base_path)
         logger.warning("fault injection ON: %s", settings.faults.describe())
+    if stack is not None:
+        app.middleware_stack = stack
     return app
 
 

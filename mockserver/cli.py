@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                         help="allow this browser origin (repeatable); CORS is off without it")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--check-responses", action="store_true",
+                        help="validate every API answer against the spec with openapi-core; log violations")
     faults = parser.add_argument_group("fault injection (off by default; API requests only, never /__mock)")
     faults.add_argument("--faults", action="store_true",
                         help="honour the X-Mock-Fault, X-Mock-Latency-Ms and X-Mock-Retry-After request headers")
@@ -78,6 +80,7 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         admin_key=args.admin_key or None,
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
+        check_responses=args.check_responses,
     )
 
 

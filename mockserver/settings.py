@@ -26,6 +26,8 @@ class MockSettings:
     admin_key: str | None = None
     #: Fault and latency injection for API requests (faults.py); None injects nothing.
     faults: FaultSettings | None = None
+    #: Validate every API answer against the spec with openapi-core and log violations (selfcheck.py).
+    check_responses: bool = False
     #: Origins allowed by CORS; empty means CORS stays off.
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576

@@ -2,7 +2,9 @@
 
 - `mock_server`: the real CLI (`python -m mockserver.cli`) served by uvicorn on
   a free loopback port in a subprocess, once per session; `reset_mock` puts
-  its state back to the fixtures before a test that writes.
+  its state back to the fixtures before a test that writes. Every mock spawned
+  here runs with `--check-responses`: each answer it gives is validated against
+  the spec with openapi-core, and any violation fails the test.
 - `serve_app`: any ASGI app (a mutated mock, say) on a free port in a thread.
 - `tokens`: the fixture tokens by account, read from fixtures/accounts.json.
 - `require_tool`: skip when an external tool (newman, chromium, ...) is missing,
@@ -29,6 +31,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+
+from mockserver.selfcheck import SELF_CHECK_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
@@ -96,7 +100,8 @@ def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
     port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by RunningMock.stop()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning", *args],
+        [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning",
+         "--check-responses", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -112,6 +117,11 @@ def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
         yield mock
     finally:
         mock.stop()
+    # Every answer the mock gave was validated against the spec by openapi-core
+    # (mockserver/selfcheck.py); a violation fails the test that used it.
+    violations = [line for line in mock.output().splitlines() if SELF_CHECK_PREFIX in line]
+    if violations:
+        pytest.fail("the mock broke its spec:\n" + "\n".join(violations[:20]), pytrace=False)
 
 
 @pytest.fixture(scope="session")
