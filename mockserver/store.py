@@ -14,6 +14,7 @@ tests driving the store directly).
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import threading
 import time
@@ -160,37 +161,48 @@ def _folded_key(value: str) -> str:
 
 
 class _NameGroups:
-    """Exact index of the names part of the search text, by value.
+    """Exact index of shared values, by value: a value (a names key, an email
+    word, an email domain) -> the sorted ids of its active and its archived
+    patients, and trigram -> values.
 
     Patients share names: a million generated patients hold ~20k distinct
-    (first, last) pairs. Each pair's key (its folded names, as matched by `q`)
-    holds the sorted ids of its active and archived patients, and trigrams
-    point at keys, not patients. A name search checks the few keys that can
-    contain the needle and takes their ids as they are: no patient is read,
-    so it costs about its matches (set and sort in C), not the store's size.
+    (first, last) pairs, and their emails are made of the same words. A search
+    checks the few values that can contain the needle and takes their ids as
+    they are: no patient is read, so it costs about its matches (set and sort
+    in C), not the store's size. Ids are 4-byte until one does not fit.
     """
 
     __slots__ = ("_grams", "_groups")
 
     def __init__(self) -> None:
-        self._groups: dict[str, tuple[list[int], list[int]]] = {}  # key -> (active ids, archived ids)
-        self._grams: dict[str, set[str]] = {}
+        self._groups: dict[str, list[array[int]]] = {}  # value -> [active ids, archived ids]
+        self._grams: dict[str, list[str]] = {}  # lists, not sets: most grams have few values
 
     def add(self, key: str, patient_id: int, active: bool) -> None:
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = ([], [])
+            group = self._groups[key] = [array("i"), array("i")]
             for gram in _trigrams(key, _SEPARATOR):
-                self._grams.setdefault(gram, set()).add(key)
-        _insert_sorted(group[0 if active else 1], patient_id)
+                self._grams.setdefault(gram, []).append(key)
+        side = 0 if active else 1
+        ids = group[side]
+        if patient_id > _INT32_MAX and ids.typecode == "i":
+            ids = group[side] = array("q", ids)
+        if not ids or ids[-1] < patient_id:
+            ids.append(patient_id)
+        else:
+            insort(ids, patient_id)
 
     def remove(self, key: str, patient_id: int, active: bool) -> None:
         group = self._groups.get(key)
         if group is not None:
-            _remove_sorted(group[0 if active else 1], patient_id)
+            ids = group[0 if active else 1]
+            index = bisect_left(ids, patient_id)
+            if index < len(ids) and ids[index] == patient_id:
+                del ids[index]
 
     def matching(self, needle: str) -> list[str] | None:
-        """The keys that contain `needle`, or None when it is too short to look up."""
+        """The values that contain `needle`, or None when it is too short to look up."""
         if len(needle) < 3 or _SEPARATOR in needle:
             return None
         keys: set[str] | None = None
@@ -198,8 +210,15 @@ class _NameGroups:
             found = self._grams.get(gram)
             if not found:
                 return []
-            keys = set(found) if keys is None else keys & found
+            if keys is None:
+                keys = set(found)
+            else:
+                keys.intersection_update(found)
         return [key for key in keys or () if needle in key]
+
+    def starting(self, prefix: str) -> list[str]:
+        """The values that start with `prefix` (a walk over the values: for the few email domains)."""
+        return [key for key in self._groups if key.startswith(prefix)]
 
     def ids(self, keys: list[str], active: bool) -> set[int]:
         side = 0 if active else 1
@@ -278,7 +297,12 @@ class _AccountPatients:
     by_external_id: dict[str, int] = field(default_factory=dict)
     by_legacy_id: _MultiIndex = field(default_factory=_MultiIndex)
     names: _NameGroups = field(default_factory=_NameGroups)
-    text: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))  # email and personal number
+    # Email: its words (letter runs) and its domain by value, the local part by
+    # trigrams (the whole address when it has no single "@").
+    email_words: _NameGroups = field(default_factory=_NameGroups)
+    email_domains: _NameGroups = field(default_factory=_NameGroups)
+    text: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))
+    personal_nos: _Trigrams = field(default_factory=lambda: _Trigrams(_SEPARATOR))
     digits: _Trigrams = field(default_factory=lambda: _Trigrams(" "))
 
     def index(self, p: Patient) -> None:
@@ -292,9 +316,17 @@ class _AccountPatients:
         if p.legacy_id:
             self.by_legacy_id.add(p.legacy_id, p.id)
         self.names.add(p.search_text, p.id, p.is_active)
-        extras = _extras_text(p)
-        if extras:
-            self.text.add(p.id, extras)
+        if p.email:
+            email = p.email.casefold()
+            for word in set(_EMAIL_WORD.findall(email)):
+                self.email_words.add(word, p.id, p.is_active)
+            local, domain = _email_parts(email)
+            if domain is not None:
+                self.email_domains.add(domain, p.id, p.is_active)
+            if local:
+                self.text.add(p.id, local)
+        if p.personal_no:
+            self.personal_nos.add(p.id, p.personal_no.casefold())
         digits = _digits_text(p)
         if digits:
             self.digits.add(p.id, digits)
@@ -303,6 +335,13 @@ class _AccountPatients:
         """Remove from the exact indexes; trigram postings go stale harmlessly."""
         _remove_sorted(self.active if p.is_active else self.archived, p.id)
         self.names.remove(p.search_text, p.id, p.is_active)
+        if p.email:
+            email = p.email.casefold()
+            for word in set(_EMAIL_WORD.findall(email)):
+                self.email_words.remove(word, p.id, p.is_active)
+            domain = _email_parts(email)[1]
+            if domain is not None:
+                self.email_domains.remove(domain, p.id, p.is_active)
         if p.email:
             self.by_email.discard(p.email.casefold(), p.id)
         if p.personal_no:
@@ -562,6 +601,19 @@ def _extras_text(p: Patient) -> str:
     return _SEPARATOR.join([x.casefold() for x in (p.email, p.personal_no) if x])
 
 
+# Letter runs of an email (3+ letters: the shortest needle looked up). A
+# needle of letters only lies inside one of them, so they answer it exactly.
+_EMAIL_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _email_parts(email: str) -> tuple[str, str | None]:
+    """(local part, domain) of a case-folded email; (whole, None) unless it has exactly one "@"."""
+    local, at, domain = email.partition("@")
+    if not at or "@" in domain:
+        return email, None
+    return local, domain
+
+
 def _digits_text(p: Patient) -> str:
     return phone_search_digits(p.phone_e164, p.phone_country)
 
@@ -580,6 +632,39 @@ def _digits(text: str) -> str:
 
 
 _PHONE_CHARS = set("0123456789 +-()./")
+
+
+def _email_plan(
+    scope: _AccountPatients, plain: str, active: bool
+) -> tuple[set[int], Callable[[set[int]], set[int]]] | None:
+    """Patients whose email contains `plain`: (ids known to, a function giving
+    further candidates to check beyond some known ids), or None: scan."""
+    if len(plain) < 3 or _SEPARATOR in plain:
+        return None
+    if plain.isalpha():  # inside one word of the email: exact
+        return scope.email_words.ids(scope.email_words.matching(plain) or [], active), lambda known: set()
+    whole = scope.text.postings(plain)  # in a local part, or anywhere in an address without one "@"
+    assert whole is not None
+    if "@" not in plain:  # in the local part or in the domain, never across the "@"
+        domains = scope.email_domains.matching(plain) or []
+        return scope.email_domains.ids(domains, active), lambda known: _intersect(whole, known)
+    before, _, after = plain.partition("@")
+    by_domain = None
+    if after and "@" not in after:
+        by_domain = scope.email_domains.ids(scope.email_domains.starting(after), active)
+    by_local = scope.text.postings(before) if len(before) >= 3 else None
+    if by_domain is None and by_local is None and after:
+        return None  # "x@y": nothing short enough to narrow by
+    if by_domain is None:
+        # after is empty ("name@") or holds another "@": the local part must end with `before`
+        # (whole addresses with two "@" are in `whole`).
+        by_domain = scope.email_domains.ids(scope.email_domains.starting(""), active) if not after else set()
+
+    def candidates(known: set[int]) -> set[int]:
+        found = by_domain if by_local is None else _intersect(by_local, known) & by_domain
+        return (found - known) | _intersect(whole, known)
+
+    return set(), candidates
 
 
 def _plan(
@@ -628,15 +713,20 @@ def _plan(
         needle, plain = fold(query.q), query.q.casefold()
         digits = _digits(query.q) if set(query.q) <= _PHONE_CHARS else ""
         name_keys = scope.names.matching(needle)
-        text_postings = scope.text.postings(plain)
+        email_plan = _email_plan(scope, plain, query.is_active)
+        personal_postings = scope.personal_nos.postings(plain)
         digit_postings = scope.digits.postings(digits) if digits else []
-        if name_keys is not None and text_postings is not None and digit_postings is not None:
-            named = scope.names.ids(name_keys, query.is_active)
+        if (name_keys is not None and email_plan is not None and personal_postings is not None
+                and digit_postings is not None):
+            exact_emails, email_candidates = email_plan
+            # Name groups, email words and domains are exact and split by status.
+            known = scope.names.ids(name_keys, query.is_active) | exact_emails
             if not checks:
-                confirmed = named  # the name groups are exact and split by status
+                confirmed = known
 
             def q_candidates() -> Collection[int]:
-                return named | _intersect(text_postings, named) | _intersect(digit_postings, named)
+                return (known | email_candidates(known) | _intersect(personal_postings, known)
+                        | _intersect(digit_postings, known))
 
             lazy.append(q_candidates)
         if digits:
