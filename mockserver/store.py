@@ -3,8 +3,10 @@
 Every read and write of a patient is scoped to one account. Lists are served
 from per-account indexes so that a page, a filter or a search does not scan
 the whole store: ids sorted by status (ids only grow, so ascending id is
-creation order), hash indexes for the exact filters, and trigram postings for
-substring search over names, email, personal number and phone digits.
+creation order), hash indexes for the exact filters, and for substring search
+the values patients share (names, email words and domains) indexed by value,
+with trigram postings for the rest (email local parts, personal numbers,
+phone digits). bench/RESULTS.md has what this gives at a million patients.
 
 The mock serves requests on one event loop and store calls never await, so
 each call is atomic; the lock makes that hold for threads too (CLI import,
@@ -594,11 +596,6 @@ def _refresh_search_keys(p: Patient) -> None:
         key = _NAMES_KEYS[pair] = _SEPARATOR.join(_fold_name(part) for part in parts)
     p.search_text = key
     p.search_digits = ""
-
-
-def _extras_text(p: Patient) -> str:
-    """The email and personal number parts of the search text."""
-    return _SEPARATOR.join([x.casefold() for x in (p.email, p.personal_no) if x])
 
 
 # Letter runs of an email (3+ letters: the shortest needle looked up). A
