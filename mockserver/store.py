@@ -74,12 +74,13 @@ class _Trigrams:
     4-byte integers until one does not fit (memory: ~60 postings a patient).
     """
 
-    __slots__ = ("_postings", "_separator", "_typecode")
+    __slots__ = ("_last", "_postings", "_separator", "_typecode")
 
     def __init__(self, separator: str) -> None:
         self._postings: dict[str, array[int]] = {}
         self._separator = separator
         self._typecode = "i"
+        self._last = -1  # the largest id added: at or past it, every posting takes an append
 
     def add(self, patient_id: int, text: str) -> None:
         if patient_id > _INT32_MAX and self._typecode == "i":
@@ -87,14 +88,20 @@ class _Trigrams:
         grams = _trigrams(text, self._separator)
         postings = self._postings
         get = postings.get
-        for gram in grams:
+        typecode = self._typecode
+        if patient_id >= self._last:  # loading, creating: the hot case, ~25 grams a patient
+            self._last = patient_id
+            for gram in grams:
+                bucket = get(gram)
+                if bucket is None:
+                    postings[gram] = bucket = array(typecode)
+                bucket.append(patient_id)
+            return
+        for gram in grams:  # an edit re-indexes an older id: keep postings sorted (see _intersect)
             bucket = get(gram)
             if bucket is None:
-                postings[gram] = bucket = array(self._typecode)
-            if not bucket or bucket[-1] <= patient_id:
-                bucket.append(patient_id)
-            else:  # an edit re-indexes an older id: keep the posting sorted (see _intersect)
-                insort(bucket, patient_id)
+                postings[gram] = bucket = array(typecode)
+            insort(bucket, patient_id)
 
     def postings(self, needle: str) -> list[array[int]] | None:
         """The postings of every trigram of `needle`, smallest first ([] if one
@@ -231,6 +238,8 @@ class _NameGroups:
 
 
 def _trigrams(text: str, separator: str) -> set[str]:
+    if separator not in text:
+        return {text[i : i + 3] for i in range(len(text) - 2)}
     grams: set[str] = set()
     for part in text.split(separator):
         grams.update([part[i : i + 3] for i in range(len(part) - 2)])
