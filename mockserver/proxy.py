@@ -9,9 +9,10 @@ the mock's own validation). Each violation is printed as one line when it
 happens; a summary is printed when the proxy stops (Ctrl-C or SIGTERM). The
 exit status is 1 if anything broke the spec, else 0.
 
-429, 502, 503 and 504 answers that the spec does not document for the
+429, 431, 502, 503 and 504 answers that the spec does not document for the
 operation are counted as edge answers (the spec says a 429 may come from the
-platform edge), not as violations; a 500 is a violation.
+platform edge; a 431 is a server's header limit, answered before the API, as
+the mock's own limits.py does), not as violations; a 500 is a violation.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .spec import load_spec
 __all__ = ["ExchangeChecker", "ProxyReport", "Violation", "build_proxy_app", "main"]
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
-_EDGE_STATUSES = frozenset({429, 502, 503, 504})
+_EDGE_STATUSES = frozenset({429, 431, 502, 503, 504})
 # Hop-by-hop headers (RFC 9110, 7.6.1) and those httpx or Starlette set themselves.
 _REQUEST_SKIP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
