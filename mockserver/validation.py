@@ -25,6 +25,7 @@ __all__ = ["RequestValidator", "ValidatedQuery"]
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _BASE = "base"
+_BLANK = " \t\r\n\u00a0\u3000"  # what a person calls blank; other control characters are "is invalid"
 
 
 ValidatedQuery = dict[str, Any]
@@ -183,7 +184,7 @@ def _messages(error: jsonschema_rs.ValidationError) -> Iterator[tuple[str, str]]
             yield str(unexpected), "is not a permitted field"
     elif name in ("anyOf", "oneOf"):
         yield from _from_branches(kind.context, field)
-    elif instance is None or (isinstance(instance, str) and not instance.strip() and name in (
+    elif instance is None or (isinstance(instance, str) and not instance.strip(_BLANK) and name in (
         "minLength", "pattern", "type"
     )):
         yield field, "can't be blank" if path else "must be a JSON object"

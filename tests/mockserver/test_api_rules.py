@@ -362,3 +362,12 @@ def test_oversized_body_is_413(api: Any) -> None:
     body = b'{"first_name":"' + b"a" * (1_100_000) + b'","last_name":"B"}'
     response = api(account=1).post("/patients", headers=JSON, content=body)
     assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+@pytest.mark.parametrize("q", ["\x1f", "0\x1fA", "a\x00"])
+def test_control_characters_in_q_are_422(api: Any, q: str) -> None:
+    # The store joins searchable parts with a control character; a query must
+    # never be able to match across them (or everything).
+    response = api(account=1).get("/patients", params={"q": q})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"q": ["is invalid"]}
