@@ -69,7 +69,7 @@ def scaling_scenarios(sample: Sample, *, rotate: int = 20) -> list[Scenario]:
     deep = max(1, sample.total // 20 - 1)
     return [
         Scenario("list", "GET /patients (first page of 20)", ("/patients",)),
-        Scenario("deep_page", f"GET /patients?page={deep}", (f"/patients?page={deep}",)),
+        Scenario("deep_page", "GET /patients?page=<last full page>", (f"/patients?page={deep}",)),
         Scenario("q_name", "GET /patients?q=<last name>", tuple(_q({"q": n}) for n in last_names)),
         # Seven digits from the national number: what someone types from a business card.
         Scenario("q_phone", "GET /patients?q=<7 phone digits>", tuple(_q({"q": e[-7:]}) for e in phones[:rotate])),

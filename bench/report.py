@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,15 @@ def _header() -> str:
         "`.venv/bin/python bench/run.py --all` (needs wrk, npm and the `bench` extra; see\n"
         "`bench/run.py --help`). Each section names the exact command and commit it came from.\n"
         "The machine is a shared 2-core box: compare the ratios within one run, not the raw\n"
-        "numbers across runs.\n"
+        "numbers across runs. How the numbers are taken, and what limits them: [README.md](README.md).\n"
     )
+
+
+def _short(command: str) -> str:
+    """A command as someone would type it here: paths relative to the repo, bench tokens elided."""
+    root = str(Path(__file__).resolve().parents[1]) + "/"
+    command = command.replace(root, "")
+    return re.sub(r"dnt_bench\w*", "<token>", command)
 
 
 def _meta(result: dict[str, Any]) -> str:
@@ -88,9 +96,9 @@ def _prism(result: dict[str, Any] | None) -> str:
     lines = [
         "## 1. Side by side with Stoplight Prism\n",
         _meta(result),
-        f"Our mock: `{result['ours_command']}` ({result['store_size']} generated patients, full request",
+        f"Our mock: `python {_short(result['ours_command'])}` ({result['store_size']} generated patients, full request",
         "validation on, uvicorn + httptools + uvloop, one process). Prism:",
-        f"`{result['prism_command']}` (static examples, its own request validation). wrk, one thread,",
+        f"`{_short(result['prism_command'])}` (static examples, its own request validation). wrk, one thread,",
         f"127.0.0.1; each figure is the median of {result['rounds']} alternating rounds of {result['seconds']:g} s",
         f"after a {result['warmup']:g} s warm-up; the two servers are never loaded at once.\n",
         "| request | conns | ours req/s | ours p50 ms | ours p99 ms | Prism req/s | Prism p50 ms | Prism p99 ms "
@@ -120,7 +128,7 @@ def _scaling(result: dict[str, Any] | None, plot: Path | None) -> str:
     lines = [
         "## 2. Scaling with the store\n",
         _meta(result),
-        f"Server: `{result['command']}` with N below (one account, the CLI's fixed seed). Latency is",
+        f"Server: `python {_short(result['command'])}` with N below (one account, the CLI's fixed seed). Latency is",
         f"{'wrk -t1 -c1' if result['wrk'] else 'httpx, sequential (wrk missing)'}: one connection, so it is the "
         f"server's own time without queueing; {result['seconds']:g} s per scenario after a {result['warmup']:g} s "
         "warm-up, rotating over up to 20 queries drawn from patients of that store.\n",
@@ -168,5 +176,12 @@ def _contract(result: dict[str, Any] | None) -> str:
     ]
     for name, run in result["runs"].items():
         exit_code = "timeout" if run["exit_code"] is None else run["exit_code"]
-        lines.append(f"| {name} | {run['seconds']:.1f} | {exit_code} | `{run['command']}` |")
+        lines.append(f"| {name} | {run['seconds']:.1f} | {exit_code} | `{_short(run['command'])}` |")
+    lines += [
+        "",
+        "An exit code of 1 means the run reported failures (its output is in `bench/out/`). A plain",
+        "`schemathesis run` knows only the schema, so it reports the spec's business-rule 422s (such as",
+        "`external_id` `has already been taken`) as schema-valid requests rejected; `dentare-contract`",
+        "configures schemathesis for the spec's decided behaviour and adds the rules around it.",
+    ]
     return "\n".join(lines) + "\n"
