@@ -160,6 +160,7 @@ _CLOCK: list[str | None] = [None] * 86_400  # "HH:MM:SS." per second of the day,
 _MILLIS = [f"{millis:03d}Z" for millis in range(1000)]
 
 
+@lru_cache(maxsize=1 << 16)  # a page read again formats nothing (bounded: ~6 MB at most)
 def _timestamp(epoch_ms: int) -> str:
     """`format_timestamp(epoch_ms)`, from a per-day date and a per-second clock string."""
     seconds, millis = divmod(epoch_ms, 1000)

@@ -67,18 +67,19 @@ def _flat_object_shaper(plan: list[tuple[str, Shaper, bool]], general: Shaper) -
     if len(leading) < 2:
         return general
     names = tuple(leading)
-    rest = [(name, is_required) for name, _, is_required in plan[len(leading):]]
+    rest = tuple(name for name, _, _ in plan[len(leading):])
+    rest_required = tuple(name for name, _, is_required in plan[len(leading):] if is_required)
 
     def shape_flat(value: Mapping[str, Any]) -> dict[str, Any]:
         try:
             shaped = {name: value[name] for name in names}  # faster than dict(zip(names, itemgetter))
         except (KeyError, TypeError):
             return general(value)  # type: ignore[no-any-return]
-        for name, is_required in rest:
-            if name in value:
-                shaped[name] = value[name]
-            elif is_required:
+        for name in rest_required:
+            if name not in value:
                 raise KeyError(f"response is missing required property {name!r}")
+        if rest:  # the optional ones present, in schema order (comprehensions beat a loop here)
+            shaped.update({name: value[name] for name in rest if name in value})
         return shaped
 
     return shape_flat
