@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _servers import ROOT, SPEC, start_mock
+from _servers import SPEC, start_mock
 
 __all__ = ["run"]
 
@@ -47,7 +47,8 @@ def run(out: Path, *, store_size: int, timeout: float = TIMEOUT_S) -> dict[str, 
             started = time.perf_counter()
             with open(out / f"{name.replace(' ', '-')}.out", "wb") as log:
                 try:
-                    done = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                    # Run from bench/out: schemathesis keeps a .schemathesis/ cache in its working folder.
+                    done = subprocess.run(command, cwd=out, stdout=log, stderr=subprocess.STDOUT,
                                           timeout=timeout, check=False)
                     exit_code: int | None = done.returncode
                 except subprocess.TimeoutExpired:
