@@ -125,7 +125,9 @@ def _banner(base_url: str, settings: MockSettings, host: str) -> None:
     if token:
         print("  Try it:")
         print(f'    curl {base_url}/me.json -H "Authorization: Bearer {token}" -H "Accept: application/json"')
-    print(f"  Control API: {base_url.rsplit('/api', 1)[0]}/__mock (reset, tokens, state)")
+    root = base_url.rsplit("/api", 1)[0]
+    print(f"  API reference: {root}/docs    API Tokens page: {root}/__mock/tokens")
+    print(f"  Control API: {root}/__mock (reset, tokens, state)")
     if settings.state_file is not None:
         loaded = "loaded from" if settings.state_file.exists() else "fixtures; saved on shutdown to"
         print(f"  State: {loaded} {settings.state_file}")

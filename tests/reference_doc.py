@@ -1,5 +1,5 @@
 """The reference guide's curl examples and the responses it shows, read from
-the saved guide itself (../shared/reference/patients-api.txt), so the tests run
+the saved guide itself (spec/guide/patients-api.txt, a copy of ../shared/reference/), so the tests run
 exactly what an integrator would paste."""
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GUIDE_PATH", "CurlExample", "read_examples"]
+__all__ = ["GUIDE_PATH", "SHARED_GUIDE_PATH", "CurlExample", "read_examples"]
 
-GUIDE_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "patients-api.txt"
+# A copy kept in the repo, so a fresh clone has it; tests/mockserver/test_reference_guide.py
+# checks it still equals the shared original when that is beside the checkout.
+GUIDE_PATH = Path(__file__).resolve().parents[1] / "spec" / "guide" / "patients-api.txt"
+SHARED_GUIDE_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "patients-api.txt"
 _RESPONSE_LABEL = re.compile(r"(Expected response|Response)(?: \((\d{3})[^)]*\))?:\s*$")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from mockserver.spec import load_spec
 from tests.conftest import SPEC_PATH
-from tests.reference_doc import CurlExample, read_examples
+from tests.reference_doc import GUIDE_PATH, SHARED_GUIDE_PATH, CurlExample, read_examples
 
 EXAMPLES = read_examples()
 PRODUCTION = "https://dentare.io/api/v1"
@@ -31,6 +31,11 @@ def _nullable_fields() -> frozenset[str]:
 
 
 NULLABLE = _nullable_fields()
+
+
+@pytest.mark.skipif(not SHARED_GUIDE_PATH.exists(), reason="no ../shared beside this checkout")
+def test_the_repo_copy_of_the_guide_is_current() -> None:
+    assert GUIDE_PATH.read_bytes() == SHARED_GUIDE_PATH.read_bytes(), "copy the new guide into spec/guide/"
 
 
 def test_the_guide_has_all_its_examples() -> None:
