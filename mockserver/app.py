@@ -4,8 +4,9 @@ error answers in the API's `{"error": ...}` shape for everything else."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,6 +27,7 @@ from .limits import HeadSizeLimit
 from .routing import build_api_routes, json_response
 from .selfcheck import ResponseSelfCheck
 from .settings import MockSettings
+from .snapshot import load_snapshot, save_snapshot, snapshot_path
 from .spec import ApiSpec, load_spec
 from .state import (
     export_state,
@@ -44,6 +46,17 @@ logger = logging.getLogger("mockserver")
 _REASONS = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class MockState:
     """The live store and how to rebuild it (reset to fixtures, load a dump)."""
 
@@ -59,6 +72,17 @@ class MockState:
             self.store = self.fixture_store()
 
     def fixture_store(self) -> Store:
+        snapshot = snapshot_path(self.settings)
+        cached = load_snapshot(snapshot) if snapshot else None
+        if cached is not None:
+            return cached
+        with _collector_paused():  # millions of new objects: collecting midway only costs time
+            store = self._build_fixture_store()
+        if snapshot:
+            save_snapshot(store, snapshot)
+        return store
+
+    def _build_fixture_store(self) -> Store:
         store = Store()
         if self.settings.fixtures_dir is not None:
             load_fixtures_dir(store, self.settings.fixtures_dir)

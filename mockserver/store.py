@@ -375,6 +375,14 @@ class Store:
         self._next_patient_id = 1
         self._next_token_id = 1
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be.
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -- accounts and tokens ----------------------------------------------------------------
 
     def add_account(self, account: Account) -> None:
