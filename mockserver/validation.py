@@ -205,15 +205,16 @@ def _from_branches(context: Iterable[list[jsonschema_rs.ValidationError]], field
 
 
 def _only_not_null(error: jsonschema_rs.ValidationError) -> bool:
-    return error.kind.name == "type" and "null" in str(error.message).rsplit("type", 1)[-1]
+    return error.kind.name == "type" and list(error.kind.types) == ["null"]
 
 
 def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.ValidationError) -> str:
     if name in ("enum", "const"):
         return "is not included in the list"
     if name == "type":
-        expected = str(error.message)
-        if "integer" in expected or "number" in expected:
+        # The schema's expected types, never the message text (which quotes the value).
+        expected = set(kind.types)
+        if expected & {"integer", "number"}:
             if isinstance(instance, float) and not isinstance(instance, bool):
                 return "must be an integer"
             return "is not a number"

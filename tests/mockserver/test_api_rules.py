@@ -236,6 +236,8 @@ def test_ids_that_cannot_exist_are_404(api: Any, raw_id: str) -> None:
         ({**AB, "preferred_doctor_id": "x"}, {"preferred_doctor_id": ["is not a number"]}),
         ({**AB, "id": 5}, {"id": ["is not a permitted field"]}),
         ({**AB, "nickname": "x"}, {"nickname": ["is not a permitted field"]}),
+        # The message comes from the expected type, not from text that happens to be in the value.
+        ({**AB, "first_name": ["integer"]}, {"first_name": ["is invalid"]}),
         ({"first_name": "A\u0000", "last_name": "B"}, {"first_name": ["is invalid"]}),
         ([], {"base": ["must be a JSON object"]}),
     ],
