@@ -2,54 +2,75 @@
 
     from mockserver import create_app, MockSettings
     app = create_app(MockSettings(generate=1000))
+
+Layers, each importing only those below it (ARCHITECTURE.md):
+tools -> web -> api -> store -> domain, over the root modules (settings,
+exceptions, resources) and `dentare_spec`, which reads the spec.
 """
 
 from __future__ import annotations
 
+from dentare_spec import SpecError
+
 from ._exceptions import (
     BadRequest,
+    DomainError,
     FixtureError,
     Forbidden,
     HTTPError,
     ImportFailed,
+    InvalidPhone,
     MethodNotAllowed,
+    Missing,
     MockError,
     NotFound,
     PayloadTooLarge,
     RowError,
-    SpecError,
+    Taken,
+    TokenRefused,
     Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
-from .app import MockState, create_app
-from .handlers import HANDLERS, operation
-from .settings import MockSettings
-from .spec import ApiSpec, load_spec
-from .store import PatientQuery, Store
+from .api.handlers import HANDLERS, Handler, Reply, RequestContext, operation
+from .settings import FaultSettings, MockSettings
+from .store.backend import Backend, Principal
+from .store.memory import Store
+from .store.memory_backend import MemoryBackend
+from .store.planner import PatientQuery
+from .web.app import create_app
 
 __all__ = [
     "HANDLERS",
-    "ApiSpec",
+    "Backend",
     "BadRequest",
+    "DomainError",
+    "FaultSettings",
     "FixtureError",
     "Forbidden",
     "HTTPError",
+    "Handler",
     "ImportFailed",
+    "InvalidPhone",
+    "MemoryBackend",
     "MethodNotAllowed",
+    "Missing",
     "MockError",
     "MockSettings",
-    "MockState",
     "NotFound",
     "PatientQuery",
     "PayloadTooLarge",
+    "Principal",
+    "Reply",
+    "RequestContext",
     "RowError",
     "SpecError",
     "Store",
+    "Taken",
+    "TokenRefused",
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationFailed",
     "create_app",
-    "load_spec",
     "operation",
 ]

@@ -1,8 +1,12 @@
 """The mock server's exceptions, all under one root.
 
     MockError                      anything the mock raises on purpose
-    ├── SpecError                  the spec cannot be served (invalid, or routes and handlers disagree)
-    ├── FixtureError               a fixture or state file cannot be loaded
+    ├── FixtureError               a fixture, state file or state document cannot be loaded
+    ├── DomainError                what the data layer refuses; the API layer answers it (api/errors.py)
+    │   ├── Missing                no such account, patient or token (in this account)
+    │   ├── Taken                  a value that must be unique is held by another record
+    │   ├── InvalidPhone           a phone number that cannot be normalized (`reason` says why)
+    │   └── TokenRefused           an unknown or revoked token
     └── HTTPError                  a request is answered with an error status and an {"error": ...} body
         ├── BadRequest             400  malformed JSON
         ├── Unauthorized           401  missing, malformed, unknown or revoked token
@@ -13,6 +17,9 @@
         ├── UnsupportedMediaType   415  write without a JSON content type
         ├── ValidationFailed       422  {"error": "Validation failed", "errors": {field: [messages]}}
         └── ImportFailed           422  CSV rows refused: {"error", "invalid_rows", "rows": [{"line", "errors"}]}
+
+The spec itself is read by `dentare_spec`, whose `SpecError` this package
+re-exports: a spec that cannot be served stops start-up with it.
 """
 
 from __future__ import annotations
@@ -23,16 +30,20 @@ from typing import Any
 
 __all__ = [
     "BadRequest",
+    "DomainError",
     "FixtureError",
     "Forbidden",
     "HTTPError",
     "ImportFailed",
+    "InvalidPhone",
     "MethodNotAllowed",
+    "Missing",
     "MockError",
     "NotFound",
     "PayloadTooLarge",
     "RowError",
-    "SpecError",
+    "Taken",
+    "TokenRefused",
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationFailed",
@@ -43,12 +54,49 @@ class MockError(Exception):
     """Root of every exception the mock raises on purpose."""
 
 
-class SpecError(MockError):
-    """The spec cannot be served as it is."""
-
-
 class FixtureError(MockError):
-    """A fixture or state file cannot be loaded."""
+    """A fixture, state file or state document cannot be loaded."""
+
+
+# -- the data layer's refusals ---------------------------------------------------------------
+
+
+class DomainError(MockError):
+    """Something the store or the domain rules refuse, said without HTTP."""
+
+
+class Missing(DomainError):
+    """No such record for the asker: `what` is "account", "patient" or "token"."""
+
+    def __init__(self, what: str, key: object = None):
+        self.what = what
+        self.key = key
+        super().__init__(f"no {what} {key!r}" if key is not None else f"no such {what}")
+
+
+class Taken(DomainError):
+    """`field` must be unique (within the account) and `value` is already held."""
+
+    def __init__(self, field: str, value: object = None):
+        self.field = field
+        self.value = value
+        super().__init__(f"{field} {value!r} is already taken")
+
+
+class InvalidPhone(DomainError):
+    """A phone number that cannot be normalized. `reason`: "no_country" (a
+    national number and no region to read it in) or "invalid"."""
+
+    def __init__(self, reason: str = "invalid"):
+        self.reason = reason
+        super().__init__(f"invalid phone number ({reason})")
+
+
+class TokenRefused(DomainError):
+    """The token is unknown, revoked, or its user is gone."""
+
+
+# -- HTTP answers ----------------------------------------------------------------------------
 
 
 class HTTPError(MockError):

@@ -1,22 +1,16 @@
-"""Where the packaged spec and fixtures are: the checkout's top-level folders
-when running from a checkout (or an editable install), else the copies a wheel
-bundles under `mockserver/_bundled/`."""
+"""Where the packaged fixtures are: the checkout's `fixtures/` when running
+from a checkout (or an editable install), else the copy a wheel bundles under
+`mockserver/_bundled/`. (The spec is found by `dentare_spec`.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["default_fixtures_dir", "default_spec_path"]
+__all__ = ["default_fixtures_dir"]
 
 _PACKAGE = Path(__file__).resolve().parent
-_CHECKOUT = _PACKAGE.parent
-
-
-def default_spec_path() -> Path:
-    checkout = _CHECKOUT / "spec" / "openapi.yaml"
-    return checkout if checkout.is_file() else _PACKAGE / "_bundled" / "openapi.yaml"
 
 
 def default_fixtures_dir() -> Path:
-    checkout = _CHECKOUT / "fixtures"
+    checkout = _PACKAGE.parent / "fixtures"
     return checkout if (checkout / "accounts.json").is_file() else _PACKAGE / "_bundled" / "fixtures"

@@ -12,11 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dentare_spec import SpecError, default_spec_path
+
 from ._exceptions import MockError
-from ._resources import default_fixtures_dir, default_spec_path
-from .faults import MAX_LATENCY_MS, FaultSettings, parse_fault_kinds
-from .settings import MockSettings
-from .state import read_json
+from ._resources import default_fixtures_dir
+from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds
+from .store.documents import read_json
 
 __all__ = ["main"]
 
@@ -24,9 +25,9 @@ ADMIN_KEY_ENV = "DENTARE_MOCK_ADMIN_KEY"
 
 #: `dentare-mock NAME ...` runs the tool in this module (its `main(argv) -> int`).
 SUBCOMMANDS = {
-    "proxy": "mockserver.proxy",
-    "import-csv": "mockserver.csv_import",
-    "postman": "mockserver.postman",
+    "proxy": "mockserver.tools.proxy",
+    "import-csv": "mockserver.tools.csv_import",
+    "postman": "mockserver.tools.postman",
 }
 
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add N realistic generated patients to --generate-account")
     parser.add_argument("--generate-account", type=int, default=1, metavar="ID")
     parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
-                        help="do not cache a large --generate store between start-ups (see mockserver/snapshot.py)")
+                        help="do not cache a large --generate store between start-ups (mockserver/store/snapshot.py)")
     parser.add_argument("--seed", type=int, default=MockSettings.seed,
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
@@ -103,10 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
     _configure_logging(args.log_level)
     try:
-        from .app import create_app
+        from .web.app import create_app
 
         app = create_app(settings)
-    except MockError as exc:
+    except (MockError, SpecError) as exc:
         return _fail(str(exc))
     # The loaded data lives as long as the server: keep the collector from
     # walking it again and again (a full pass at a million patients is ~2 s).
@@ -123,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                     server_header=False, date_header=True, lifespan="on")
-    return 1 if app.state.mock.save_error else 0
+    return 1 if app.state.backend.save_error else 0
 
 
 def _banner(base_url: str, settings: MockSettings, host: str) -> None:

@@ -1,14 +1,54 @@
-"""The mock's settings: one frozen object, filled by the CLI or by tests."""
+"""The mock's settings: one frozen object, filled by the CLI or by tests.
+
+Plain data only (it is read by every layer, so it imports none of them).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._resources import default_fixtures_dir, default_spec_path
-from .faults import FaultSettings
+from dentare_spec import default_spec_path
 
-__all__ = ["MockSettings"]
+from ._resources import default_fixtures_dir
+
+__all__ = ["FAULT_KINDS", "MAX_LATENCY_MS", "FaultSettings", "MockSettings", "parse_fault_kinds"]
+
+FAULT_KINDS = ("429", "500", "502", "503", "504", "drop")
+MAX_LATENCY_MS = 60_000
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """What to inject (web/faults.py). Built only when fault injection is on."""
+
+    #: Chance (0..1) that an API request gets one of `kinds` at random.
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("429", "503")
+    #: Added to every API request, in milliseconds.
+    latency_ms: int = 0
+    #: Seed for the random faults; the same seed gives the same sequence.
+    seed: int | None = None
+    #: `Retry-After` seconds on 429 and 503.
+    retry_after: int = 1
+
+    def describe(self) -> str:
+        parts = ["per-request headers X-Mock-Fault / X-Mock-Latency-Ms honoured"]
+        if self.rate:
+            seed = "random" if self.seed is None else self.seed
+            parts.append(f"random faults {','.join(self.kinds)} at rate {self.rate:g} (seed {seed})")
+        if self.latency_ms:
+            parts.append(f"{self.latency_ms} ms added latency")
+        return "; ".join(parts)
+
+
+def parse_fault_kinds(text: str) -> tuple[str, ...]:
+    """`"429,503"` -> ("429", "503"); ValueError naming what is not a fault."""
+    kinds = tuple(k.strip().lower() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown fault {', '.join(unknown) or repr(text)}; use {', '.join(FAULT_KINDS)}")
+    return kinds
 
 
 @dataclass(frozen=True)
@@ -19,16 +59,16 @@ class MockSettings:
     #: Extra realistic patients generated into `generate_account` at start-up.
     generate: int = 0
     generate_account: int = 1
-    #: Cache a large generated store between start-ups (snapshot.py).
+    #: Cache a large generated store between start-ups (store/snapshot.py).
     snapshot: bool = True
     seed: int = 4821
     #: Saved on shutdown and loaded on start-up instead of the fixtures, if it exists.
     state_file: Path | None = None
     #: Lets the control API answer clients other than loopback that send it.
     admin_key: str | None = None
-    #: Fault and latency injection for API requests (faults.py); None injects nothing.
+    #: Fault and latency injection for API requests (web/faults.py); None injects nothing.
     faults: FaultSettings | None = None
-    #: Validate every API answer against the spec with openapi-core and log violations (selfcheck.py).
+    #: Validate every API answer against the spec with openapi-core and log violations (web/selfcheck.py).
     check_responses: bool = False
     #: Origins allowed by CORS; empty means CORS stays off.
     cors_origins: tuple[str, ...] = ()

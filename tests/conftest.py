@@ -32,7 +32,7 @@ import httpx
 import pytest
 import uvicorn
 
-from mockserver.selfcheck import SELF_CHECK_PREFIX
+from mockserver.web.selfcheck import SELF_CHECK_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
@@ -118,7 +118,7 @@ def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
     finally:
         mock.stop()
     # Every answer the mock gave was validated against the spec by openapi-core
-    # (mockserver/selfcheck.py); a violation fails the test that used it.
+    # (mockserver/web/selfcheck.py); a violation fails the test that used it.
     violations = [line for line in mock.output().splitlines() if SELF_CHECK_PREFIX in line]
     if violations:
         pytest.fail("the mock broke its spec:\n" + "\n".join(violations[:20]), pytrace=False)

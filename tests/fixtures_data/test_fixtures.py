@@ -13,8 +13,8 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from mockserver.generate import PATIENT_KEYS, embg_check_digit
-from mockserver.text import is_cyrillic
+from mockserver.domain.text import is_cyrillic
+from mockserver.store.generate import PATIENT_KEYS, embg_check_digit
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 TOKEN = re.compile(r"^dnt_[A-Za-z0-9]{40}$")

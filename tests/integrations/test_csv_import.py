@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from mockserver.csv_import import CsvImporter
-from mockserver.spec import load_spec
+from dentare_spec import load_spec
+from mockserver.api.csv_rows import CsvImporter
 from tests.conftest import SPEC_PATH, spawn_mock
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from mockserver.docs import served_document, swagger_ui_dir
+from mockserver.web.docs import served_document, swagger_ui_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""Fault and latency injection (mockserver/faults.py) through the real CLI:
+"""Fault and latency injection (mockserver/web/faults.py) through the real CLI:
 off by default, per-request headers when on, seeded random faults, edge-style
 answers, dropped connections, and never on /__mock."""
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mockserver.postman import (
+from dentare_spec import load_spec
+from mockserver.tools.postman import (
     COLLECTION_FILE,
     ENVIRONMENT_FILE,
     build_collection,
@@ -21,7 +22,6 @@ from mockserver.postman import (
     render,
     response_shape,
 )
-from mockserver.spec import load_spec
 from tests.conftest import RunningMock, spawn_mock
 from tests.reference_doc import read_examples
 

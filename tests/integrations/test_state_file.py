@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.state import save_state
-from mockserver.store import Store
+from mockserver.store.documents import save_state
+from mockserver.store.memory import Store
 from tests.conftest import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,7 @@ def test_a_save_that_fails_midway_leaves_the_old_file(tmp_path: Path, monkeypatc
     def broken(store: Store) -> dict[str, Any]:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("mockserver.state.export_state", broken)
+    monkeypatch.setattr("mockserver.store.documents.export_state", broken)
     with pytest.raises(OSError):
         save_state(Store(), state)
     assert state.read_text(encoding="utf-8") == '{"accounts": []}'

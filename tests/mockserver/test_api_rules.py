@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.spec import load_spec
+from dentare_spec import load_spec
 from tests.conftest import SPEC_PATH
 
 SPEC = load_spec(SPEC_PATH)

@@ -10,8 +10,8 @@ from datetime import date
 import phonenumbers
 import pytest
 
-from mockserver.generate import PATIENT_KEYS, embg_check_digit, generate_patients
-from mockserver.text import is_cyrillic
+from mockserver.domain.text import is_cyrillic
+from mockserver.store.generate import PATIENT_KEYS, embg_check_digit, generate_patients
 
 BLOOD_TYPES = {"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"}
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

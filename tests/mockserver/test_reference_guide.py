@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.spec import load_spec
+from dentare_spec import load_spec
 from tests.conftest import SPEC_PATH
 from tests.reference_doc import GUIDE_PATH, SHARED_GUIDE_PATH, CurlExample, read_examples
 

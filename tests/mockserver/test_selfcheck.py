@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from mockserver import HANDLERS, MockSettings, create_app
-from mockserver.handlers import Reply, RequestContext
-from mockserver.selfcheck import SELF_CHECK_PREFIX, ResponseSelfCheck
+from mockserver.api.handlers import Reply, RequestContext
+from mockserver.web.selfcheck import SELF_CHECK_PREFIX, ResponseSelfCheck
 from tests.conftest import FIXTURES_DIR, load_tokens, serve_in_thread
 
 
-def _me_with_a_string_id(ctx: RequestContext) -> Reply:
+async def _me_with_a_string_id(ctx: RequestContext) -> Reply:
     user = ctx.principal.user
     return Reply(200, {"id": str(user.id), "name": user.name, "avatar_url": "https://x.example/a.png", "sgid": "s"})
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import mockserver.snapshot as snapshot
-from mockserver.app import MockState
+import mockserver.store.snapshot as snapshot
 from mockserver.settings import MockSettings
-from mockserver.state import export_state
+from mockserver.store.documents import export_state
+from mockserver.store.memory_backend import MemoryBackend as MockState
 from tests.conftest import FIXTURES_DIR
 
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from mockserver import HANDLERS, MockSettings, SpecError, create_app, load_spec
+from dentare_spec import load_spec
+from mockserver import HANDLERS, MockSettings, SpecError, create_app
 from tests.conftest import FIXTURES_DIR, SPEC_PATH, load_tokens
 
 

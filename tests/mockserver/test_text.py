@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.text import fold, is_cyrillic, localize, to_cyrillic, to_latin
+from mockserver.domain.text import fold, is_cyrillic, localize, to_cyrillic, to_latin
 
 MK_LOWER = "абвгдѓежзѕијклљмнњопрстќуфхцчџш"
 MK_UPPER = MK_LOWER.upper()

@@ -36,9 +36,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dentare_spec import ApiSpec, load_spec
 from mockserver import NotFound, ValidationFailed
-from mockserver.spec import ApiSpec, load_spec
-from mockserver.validation import RequestValidator
+from mockserver.api.validation import RequestValidator
 
 openapi_core = pytest.importorskip("openapi_core")
 from openapi_core.testing import MockRequest  # noqa: E402
@@ -319,16 +319,15 @@ def test_empty_string_filter_is_absent(name: str) -> None:
 @settings(max_examples=300, derandomize=True, deadline=None, database=None)
 @given(epoch_ms=st.one_of(st.integers(0, 4_102_444_800_000), st.integers(-62_135_596_800_000, 253_402_300_799_999)))
 def test_cached_timestamp_matches_format_timestamp(epoch_ms: int) -> None:
-    from mockserver.handlers import _timestamp
-    from mockserver.models import format_timestamp
+    from mockserver.domain.timestamps import fast_format, format_timestamp
 
-    assert _timestamp(epoch_ms) == format_timestamp(epoch_ms)
+    assert fast_format(epoch_ms) == format_timestamp(epoch_ms)
 
 
 @pytest.mark.parametrize("lang", ["en", "sq", "mk"])
 def test_cached_localize_is_localize(lang: str) -> None:
-    from mockserver.handlers import _localized
-    from mockserver.text import localize
+    from mockserver.api.views import _localized
+    from mockserver.domain.text import localize
 
     for name in ["Maria", "Хоџа", "Thaçi", "Џафер", "ЏО", "Xhafer", ""]:
         assert _localized(name, lang) == localize(name, lang)

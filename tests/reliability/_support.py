@@ -21,9 +21,9 @@ import jsonschema
 import orjson
 from hypothesis import HealthCheck, settings
 
+from dentare_spec import load_spec
 from mockserver import create_app
 from mockserver.settings import MockSettings
-from mockserver.spec import load_spec
 from tests.conftest import SPEC_PATH
 
 # -- hypothesis profiles ---------------------------------------------------------------------
@@ -177,8 +177,18 @@ def two_accounts_document(patients_per_account: int = 3) -> dict[str, Any]:
 
 def in_process_app(document: Mapping[str, Any] | None = None, **settings_kwargs: Any) -> Any:
     app = create_app(MockSettings(fixtures_dir=None, **settings_kwargs))
-    app.state.mock.replace(dict(document or two_accounts_document()))
+    load_state(app, document or two_accounts_document())
     return app
+
+
+def load_state(app: Any, document: Mapping[str, Any]) -> None:
+    """Replace an app's whole state, as PUT /__mock/state does."""
+    asyncio.run(app.state.backend.replace(dict(document)))
+
+
+def state_of(app: Any) -> Any:
+    """An app's whole state, as GET /__mock/state gives it."""
+    return asyncio.run(app.state.backend.export())
 
 
 # -- the spec's error shapes -------------------------------------------------------------------

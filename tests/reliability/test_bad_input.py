@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.spec import load_spec
+from dentare_spec import load_spec
 from tests.conftest import SPEC_PATH, RunningMock
 
 from ._support import assert_error_shape, raw_request, token

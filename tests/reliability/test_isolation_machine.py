@@ -19,7 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
-from ._support import PROFILE, InProcessClient, in_process_app, token, two_accounts_document
+from ._support import PROFILE, InProcessClient, in_process_app, load_state, token, two_accounts_document
 
 ACCOUNTS = (1, 2)
 # Names are shared by both clinics on purpose, so a leak would be found by search.
@@ -67,7 +67,7 @@ class Isolation(RuleBasedStateMachine):
         super().__init__()
         app, self.client = _shared()
         document = two_accounts_document()
-        app.state.mock.replace(document)
+        load_state(app, document)
         self.model: dict[int, dict[int, dict[str, Any]]] = {a: {} for a in ACCOUNTS}
         for record in document["patients"]:
             self.model[record["account_id"]][record["id"]] = {

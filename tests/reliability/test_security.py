@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-import mockserver.control
-import mockserver.store
-from mockserver.auth import hash_token
-from mockserver.handlers import HANDLERS
+import mockserver.store.memory
+import mockserver.web.control
+from mockserver.api.handlers import HANDLERS
+from mockserver.domain.tokens import hash_token
 from mockserver.settings import MockSettings
 from tests.conftest import ROOT, RunningMock, free_port, wait_until_up
 
@@ -26,7 +26,9 @@ from ._support import (
     InProcessClient,
     assert_error_shape,
     in_process_app,
+    load_state,
     raw_request,
+    state_of,
     token,
     two_accounts_document,
 )
@@ -78,7 +80,7 @@ def test_the_store_keeps_no_token_in_clear() -> None:
         assert client.request("GET", "/api/v1/me.json", headers=_auth(secret)).status_code == 200
 
         secrets = [token(a, n) for a in (1, 2) for n in (1, 2, 3)] + [secret]
-        store = app.state.mock.store
+        store = app.state.backend.store
         stored = repr([vars_of(t) for t in store.tokens()]) + repr(sorted(store._token_by_hash))
         exported = client.request("GET", "/__mock/state").text
         listed = client.request("GET", "/__mock/accounts/1/tokens").text
@@ -114,8 +116,8 @@ def test_tokens_are_looked_up_by_digest_and_admin_keys_compared_in_constant_time
         compared.append((a, b))
         return real_compare(a, b)
 
-    monkeypatch.setattr(mockserver.store, "hash_token", spy_hash)
-    monkeypatch.setattr(mockserver.control.hmac, "compare_digest", spy_compare)
+    monkeypatch.setattr(mockserver.store.memory, "hash_token", spy_hash)
+    monkeypatch.setattr(mockserver.web.control.hmac, "compare_digest", spy_compare)
     app = in_process_app(admin_key="s3cret-admin-key")
     client = InProcessClient(app, client_host="203.0.113.7")
     try:
@@ -179,7 +181,7 @@ def test_no_token_is_logged_or_echoed(hashed_fixtures: Path, tmp_path: Path) -> 
 )
 def test_control_api_refuses_clients_off_loopback(method: str, path: str, spoof: dict[str, str]) -> None:
     app = in_process_app()
-    before = app.state.mock.export()
+    before = state_of(app)
     client = InProcessClient(app, client_host="203.0.113.7")
     try:
         response = client.request(method, path, headers=spoof, json={"name": "x", "accounts": []})
@@ -187,7 +189,7 @@ def test_control_api_refuses_clients_off_loopback(method: str, path: str, spoof:
         client.close()
     assert response.status_code == 403
     assert_error_shape(403, response.json())
-    assert app.state.mock.export() == before
+    assert state_of(app) == before
 
 
 @pytest.mark.parametrize(
@@ -224,13 +226,13 @@ def test_control_api_refuses_a_client_behind_a_local_proxy(own_mock: RunningMock
 
 
 def test_an_unexpected_error_is_a_bare_500(serve_app: Any) -> None:
-    def boom(ctx: Any) -> Any:
-        raise RuntimeError(f"secret internals at {ROOT}/mockserver/handlers.py")
+    async def boom(ctx: Any) -> Any:
+        raise RuntimeError(f"secret internals at {ROOT}/mockserver/api/handlers.py")
 
     from mockserver import create_app
 
     app = create_app(MockSettings(fixtures_dir=None), handlers={**HANDLERS, "getMe": boom})
-    app.state.mock.replace(two_accounts_document())
+    load_state(app, two_accounts_document())
     with serve_app(app) as root:
         response = httpx.get(f"{root}/api/v1/me.json", headers=_auth(token(1, 1)))
     assert response.status_code == 500

@@ -1,0 +1,42 @@
+"""The Dentare spec, read once for every reader.
+
+    from dentare_spec import load_spec
+    spec = load_spec()                      # spec/openapi.yaml, validated, `$ref`s inlined
+    spec.operation("listPatients").parameter("per_page").schema["maximum"]
+
+Loading, validation and `$ref` resolution (`_loader`), the schema walker
+(`_schema`) and the operation model (`_model`) live here, so the mock server
+and the contract suite, which never import each other, read the spec the same
+way and only interpret it for their own jobs.
+"""
+
+from __future__ import annotations
+
+from ._exceptions import SpecError
+from ._loader import read_document, resolve_pointer, resolve_refs
+from ._model import ApiSpec, Link, Operation, Parameter, Response, load_spec
+from ._resources import default_spec_path, spec_dir
+from ._schema import Constraints, ObjectShape, all_of, constraints, json_type_of, json_types, object_shape, value_type
+
+__all__ = [
+    "ApiSpec",
+    "Constraints",
+    "Link",
+    "ObjectShape",
+    "Operation",
+    "Parameter",
+    "Response",
+    "SpecError",
+    "all_of",
+    "constraints",
+    "default_spec_path",
+    "json_type_of",
+    "json_types",
+    "load_spec",
+    "object_shape",
+    "read_document",
+    "resolve_pointer",
+    "resolve_refs",
+    "spec_dir",
+    "value_type",
+]

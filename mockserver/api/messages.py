@@ -1,0 +1,97 @@
+"""Every message a 422 of the mock carries, in one place.
+
+The API's are Rails-style (the spec's info.description lists them); the CSV
+import's say what to fix in the file. Other modules name these constants and
+functions, never the text.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BASE",
+    "BLANK",
+    "COLUMN_TWICE",
+    "CSV_EMPTY",
+    "CSV_NOT_UTF8",
+    "GIVEN_TWICE",
+    "INVALID",
+    "NEEDS_COUNTRY",
+    "NOT_AN_INTEGER",
+    "NOT_AN_OBJECT",
+    "NOT_A_NUMBER",
+    "NOT_IN_LIST",
+    "NOT_PERMITTED",
+    "TAKEN",
+    "at_least",
+    "at_most",
+    "column_without_name",
+    "csv_unreadable",
+    "greater_than",
+    "less_than",
+    "phone_message",
+    "row_width",
+    "too_long",
+    "too_short",
+]
+
+#: The key for problems with the body (or file) as a whole.
+BASE = "base"
+
+BLANK = "can't be blank"
+INVALID = "is invalid"
+NOT_IN_LIST = "is not included in the list"
+NOT_A_NUMBER = "is not a number"
+NOT_AN_INTEGER = "must be an integer"
+TAKEN = "has already been taken"
+NOT_PERMITTED = "is not a permitted field"
+NOT_AN_OBJECT = "must be a JSON object"
+GIVEN_TWICE = "must be given only once"
+NEEDS_COUNTRY = "needs a country code or phone_country"
+
+
+def at_least(limit: object) -> str:
+    return f"must be greater than or equal to {limit}"
+
+
+def at_most(limit: object) -> str:
+    return f"must be less than or equal to {limit}"
+
+
+def greater_than(limit: object) -> str:
+    return f"must be greater than {limit}"
+
+
+def less_than(limit: object) -> str:
+    return f"must be less than {limit}"
+
+
+def too_long(limit: object) -> str:
+    return f"is too long (maximum is {limit} characters)"
+
+
+def too_short(limit: object) -> str:
+    return f"is too short (minimum is {limit} characters)"
+
+
+def phone_message(reason: str) -> str:
+    """The message of an `InvalidPhone` refusal, by its reason."""
+    return NEEDS_COUNTRY if reason == "no_country" else INVALID
+
+
+# -- the CSV import ------------------------------------------------------------------------
+
+CSV_EMPTY = "the file is empty; its first line names the columns"
+CSV_NOT_UTF8 = "is not valid UTF-8; save the file as CSV UTF-8"
+COLUMN_TWICE = "is given twice"
+
+
+def csv_unreadable(reason: object) -> str:
+    return f"is not valid CSV: {reason}"
+
+
+def column_without_name(index: int) -> str:
+    return f"column {index} has no name"
+
+
+def row_width(cells: int, columns: int) -> str:
+    return f"has {cells} cells; the header has {columns}"

@@ -1,0 +1,181 @@
+"""Starlette routes built from the spec's paths and operationIds.
+
+Each spec path becomes one route whose endpoint dispatches on the method to
+the operation's handler, after authentication and validation compiled from
+the spec. A spec operation without a handler, or a handler without an
+operation, stops start-up with a message naming both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import ClientDisconnect
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from dentare_spec import ApiSpec, Operation, SpecError
+
+from .._exceptions import (
+    BadRequest,
+    DomainError,
+    HTTPError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from ..store.backend import Backend
+from .auth import bearer_token
+from .errors import http_error
+from .handlers import Handler, RequestContext
+from .responses import dump_json
+from .shaping import Shaper, compile_shaper
+from .validation import RequestValidator
+
+__all__ = ["build_api_routes"]
+
+
+class _BoundOperation:
+    """One operation with everything compiled for the hot path."""
+
+    def __init__(self, operation: Operation, handler: Handler):
+        self.operation = operation
+        self.handler = handler
+        self.validator = RequestValidator(operation)
+        self.has_body = operation.body_schema is not None
+        self.shapers: dict[int, Shaper] = {
+            status: compile_shaper(response.schema) for status, response in operation.responses.items()
+        }
+
+
+def build_api_routes(
+    spec: ApiSpec,
+    handlers: Mapping[str, Handler],
+    backend_of: Callable[[], Backend],
+    *,
+    max_body_bytes: int,
+) -> list[Route]:
+    _check_handlers(spec, handlers)
+    routes = []
+    for path, methods in spec.paths.items():
+        bound = {method: _BoundOperation(op, handlers[op.operation_id]) for method, op in methods.items()}
+        routes.append(Route(path, _PathEndpoint(bound, backend_of, max_body_bytes)))
+    return routes
+
+
+def _check_handlers(spec: ApiSpec, handlers: Mapping[str, Handler]) -> None:
+    routed = {op.operation_id for op in spec.operations}
+    missing = sorted(routed - set(handlers))
+    unrouted = sorted(set(handlers) - routed)
+    problems = []
+    if missing:
+        problems.append(f"operations in the spec without a handler: {', '.join(missing)}")
+    if unrouted:
+        problems.append(f"handlers for operations the spec does not define: {', '.join(unrouted)}")
+    if problems:
+        raise SpecError(
+            f"{spec.source} and mockserver/api/handlers.py disagree: " + "; ".join(problems)
+            + ". Add the handler (@operation(\"<operationId>\")) or fix the operationId in the spec."
+        )
+
+
+class _PathEndpoint:
+    """The ASGI endpoint of one spec path: dispatch on the method, authenticate,
+    validate, call the handler, shape the answer. Being a plain ASGI app (not a
+    function endpoint) lets every method reach it, so undefined ones get our 405."""
+
+    def __init__(self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], max_body_bytes: int):
+        self.bound = bound
+        self.allowed = sorted(bound)
+        self.backend_of = backend_of
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Plain ASGI on the hot path: no Request/Response objects (bench/README.md);
+        # the bytes sent are the ones `json_response` would send, headers in the same order.
+        status, body, headers = await self.respond(scope, receive)
+        await send({"type": "http.response.start", "status": status, "headers": _raw_headers(body, headers)})
+        await send({"type": "http.response.body", "body": body})
+
+    async def respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, Mapping[str, str] | None]:
+        target = self.bound.get(scope["method"])
+        try:
+            if target is None:
+                raise MethodNotAllowed(self.allowed)
+            backend = self.backend_of()
+            principal = await backend.authenticate(bearer_token(scope["headers"]))
+            validator = target.validator
+            path = validator.path_params(scope.get("path_params", {}))
+            query = validator.query(scope["query_string"].decode("latin-1"))
+            raw_body = await _read_body(scope, receive, self.max_body_bytes) if target.has_body else b""
+            context = RequestContext(
+                backend=backend,
+                principal=principal,
+                path=path,
+                query=query,
+                read_body=lambda: validator.body(_parse_json(scope, raw_body)),
+            )
+            reply = await target.handler(context)
+        except DomainError as refused:
+            error = http_error(refused)
+            return error.status_code, dump_json(error.body()), error.headers
+        except HTTPError as error:
+            return error.status_code, dump_json(error.body()), error.headers
+        return reply.status, dump_json(target.shapers[reply.status](reply.body)), None
+
+
+def _raw_headers(body: bytes, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+    """What starlette's `Response(body, headers=headers, media_type="application/json")` sends."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()] if headers else []
+    raw.append((b"content-length", str(len(body)).encode("latin-1")))
+    raw.append((b"content-type", b"application/json"))
+    return raw
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, as starlette's `request.headers.get` gives it."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Payload Too Large: the body limit is {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Payload Too Large: the body limit is {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _parse_json(scope: Scope, raw: bytes) -> Any:
+    media_type, _, params = (_header(scope, b"content-type") or "").partition(";")
+    if media_type.strip().lower() != "application/json":
+        raise UnsupportedMediaType()
+    charset = params.strip().lower()
+    if charset and charset.replace(" ", "") not in ("charset=utf-8", "charset=\"utf-8\""):
+        raise UnsupportedMediaType("Unsupported Media Type: send the body as UTF-8 (charset=utf-8)")
+    if not raw.strip():
+        raise BadRequest("Malformed JSON: the body is empty; send a JSON object")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Malformed JSON: {_short(str(exc))}") from None
+
+
+def _short(message: str) -> str:
+    """orjson's message without the echo of the input (which may be huge or binary)."""
+    return message.split(": line", 1)[0][:200]

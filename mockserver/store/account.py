@@ -1,0 +1,133 @@
+"""One clinic account's patients and the indexes over them, and how a patient
+is indexed.
+
+What `q` matches is, for each patient, the text
+    fold(first) SEP fold(last) SEP fold(first + " " + last)
+(its `names_key`, one string shared by every patient of the same name), the
+case-folded email and personal number, and the phone digits
+(`phone_search_digits`). Only the names key is kept on the patient; the rest
+is derived when a candidate is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..domain.models import Patient
+from ..domain.phones import phone_search_digits
+from ..domain.text import fold
+from .indexes import SEPARATOR, ExactIndex, Rows, Trigrams, ValueGroups, insert_sorted, remove_sorted
+
+__all__ = ["AccountPatients", "NamesKeys", "digits_text", "email_parts", "folded_key"]
+
+# Letter runs of an email (3+ letters: the shortest needle looked up). A
+# needle of letters only lies inside one of them, so they answer it exactly.
+EMAIL_WORD = re.compile(r"[^\W\d_]{3,}")
+
+_fold_name: Callable[[str], str] = lru_cache(maxsize=1 << 16)(fold)  # names repeat; fold is pure
+
+
+class NamesKeys:
+    """(first, last) -> names key, shared by the patients of one store: a
+    million patients hold ~20k distinct names. Bounded."""
+
+    __slots__ = ("_keys",)
+    _LIMIT = 1 << 17
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], str] = {}
+
+    def __call__(self, first: str, last: str) -> str:
+        pair = (first, last)
+        key = self._keys.get(pair)
+        if key is None:
+            if len(self._keys) >= self._LIMIT:
+                self._keys.clear()
+            parts = (first, last, f"{first} {last}")
+            key = self._keys[pair] = SEPARATOR.join(_fold_name(part) for part in parts)
+        return key
+
+
+def folded_key(value: str) -> str:
+    """`value.casefold()`, sharing the stored string when folding changes nothing."""
+    key = value.casefold()
+    return value if key == value else key
+
+
+def email_parts(email: str) -> tuple[str, str | None]:
+    """(local part, domain) of a case-folded email; (whole, None) unless it has exactly one "@"."""
+    local, at, domain = email.partition("@")
+    if not at or "@" in domain:
+        return email, None
+    return local, domain
+
+
+def digits_text(p: Patient) -> str:
+    return phone_search_digits(p.phone_e164, p.phone_country)
+
+
+@dataclass
+class AccountPatients:
+    by_id: Rows[Patient] = field(default_factory=Rows)
+    active: list[int] = field(default_factory=list)
+    archived: list[int] = field(default_factory=list)
+    by_email: ExactIndex = field(default_factory=ExactIndex)
+    by_personal_no: ExactIndex = field(default_factory=ExactIndex)
+    by_external_id: dict[str, int] = field(default_factory=dict)
+    by_legacy_id: ExactIndex = field(default_factory=ExactIndex)
+    names: ValueGroups = field(default_factory=ValueGroups)
+    # Email: its words (letter runs) and its domain by value, the local part by
+    # trigrams (the whole address when it has no single "@").
+    email_words: ValueGroups = field(default_factory=ValueGroups)
+    email_domains: ValueGroups = field(default_factory=ValueGroups)
+    email_locals: Trigrams = field(default_factory=lambda: Trigrams(SEPARATOR))
+    personal_nos: Trigrams = field(default_factory=lambda: Trigrams(SEPARATOR))
+    digits: Trigrams = field(default_factory=lambda: Trigrams(" "))
+
+    def index(self, p: Patient) -> None:
+        insert_sorted(self.active if p.is_active else self.archived, p.id)
+        if p.email:
+            self.by_email.add(folded_key(p.email), p.id)
+        if p.personal_no:
+            self.by_personal_no.add(folded_key(p.personal_no), p.id)
+        if p.external_id:
+            self.by_external_id[p.external_id] = p.id
+        if p.legacy_id:
+            self.by_legacy_id.add(p.legacy_id, p.id)
+        self.names.add(p.names_key, p.id, p.is_active)
+        if p.email:
+            email = p.email.casefold()
+            for word in set(EMAIL_WORD.findall(email)):
+                self.email_words.add(word, p.id, p.is_active)
+            local, domain = email_parts(email)
+            if domain is not None:
+                self.email_domains.add(domain, p.id, p.is_active)
+            if local:
+                self.email_locals.add(p.id, local)
+        if p.personal_no:
+            self.personal_nos.add(p.id, p.personal_no.casefold())
+        digits = digits_text(p)
+        if digits:
+            self.digits.add(p.id, digits)
+
+    def unindex(self, p: Patient) -> None:
+        """Remove from the exact indexes; trigram postings go stale harmlessly."""
+        remove_sorted(self.active if p.is_active else self.archived, p.id)
+        self.names.remove(p.names_key, p.id, p.is_active)
+        if p.email:
+            email = p.email.casefold()
+            for word in set(EMAIL_WORD.findall(email)):
+                self.email_words.remove(word, p.id, p.is_active)
+            domain = email_parts(email)[1]
+            if domain is not None:
+                self.email_domains.remove(domain, p.id, p.is_active)
+            self.by_email.discard(email, p.id)
+        if p.personal_no:
+            self.by_personal_no.discard(p.personal_no.casefold(), p.id)
+        if p.external_id and self.by_external_id.get(p.external_id) == p.id:
+            del self.by_external_id[p.external_id]
+        if p.legacy_id:
+            self.by_legacy_id.discard(p.legacy_id, p.id)

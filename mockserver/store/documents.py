@@ -1,0 +1,145 @@
+"""Loading and saving the mock's whole state as JSON.
+
+One document shape serves fixtures, exports and state files:
+`{"accounts": [...], "patients": [...]}`. Tokens are written as SHA-256
+hashes only; a document may give a token in clear (`"token"`, as the
+fixtures do so the README can list them), and it is hashed on load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .._exceptions import FixtureError, Missing
+from ..domain.models import PATIENT_FIELDS, Account, Patient, Token, User
+from ..domain.timestamps import format_timestamp, parse_timestamp
+from ..domain.tokens import hash_token
+from .memory import Store
+
+__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "save_state"]
+
+_PATIENT_KEYS = frozenset(PATIENT_FIELDS)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise FixtureError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise FixtureError(f"{path} is not valid JSON: {exc}") from None
+
+
+def load_fixtures_dir(store: Store, folder: Path) -> None:
+    """Load `accounts.json` and (if present) `patients.json` from `folder`."""
+    accounts = read_json(folder / "accounts.json")
+    patients_file = folder / "patients.json"
+    patients = read_json(patients_file) if patients_file.exists() else {"patients": []}
+    load_document(store, {**accounts, **patients}, source=str(folder))
+
+
+def load_document(store: Store, document: Mapping[str, Any], *, source: str = "state") -> None:
+    """Add the accounts, tokens and patients of `document` to `store`."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("accounts"), list):
+        raise FixtureError(f"{source}: expected an object with an 'accounts' list")
+    try:
+        for raw in document["accounts"]:
+            _load_account(store, raw)
+        for raw in document.get("patients", []):
+            store.add_patient(patient_from_record(raw))
+    except FixtureError as exc:
+        raise FixtureError(f"{source}: {exc}") from None
+    except Missing:
+        raise FixtureError(f"{source}: a patient belongs to an account the document does not define") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise FixtureError(f"{source}: {type(exc).__name__}: {exc}") from None
+
+
+def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
+    account = Account(id=int(raw["id"]), name=str(raw["name"]), country=raw.get("country"))
+    for user in raw.get("users", []):
+        account.users[int(user["id"])] = User(
+            id=int(user["id"]),
+            name=str(user["name"]),
+            email=user.get("email"),
+            role=user.get("role", "admin"),
+            avatar_url=user.get("avatar_url"),
+        )
+    store.add_account(account)
+    for token in raw.get("tokens", []):
+        secret = token.get("token")
+        store.add_token(Token(
+            id=int(token["id"]),
+            account_id=account.id,
+            user_id=int(token["user_id"]),
+            name=str(token["name"]),
+            token_sha256=hash_token(secret) if secret else str(token["token_sha256"]),
+            created_at=parse_timestamp(token["created_at"]) if token.get("created_at") else 0,
+            revoked=bool(token.get("revoked", False)),
+            hint=token.get("hint") or (secret[:8] if secret else ""),
+        ))
+
+
+def patient_from_record(record: Mapping[str, Any]) -> Patient:
+    """A stored record (fixtures, exports) as a Patient; values are trusted as stored."""
+    unknown = set(record) - _PATIENT_KEYS
+    if unknown:
+        raise FixtureError(f"patient {record.get('id')}: unknown fields {sorted(unknown)}")
+    values = dict(record)
+    values["created_at"] = parse_timestamp(values["created_at"])
+    values["updated_at"] = parse_timestamp(values.get("updated_at") or record["created_at"])
+    for key in ("preferences", "medical_issues"):
+        if values.get(key) is None:
+            values.pop(key, None)
+    return Patient(**values)
+
+
+def export_state(store: Store) -> dict[str, Any]:
+    """The whole state; loading it into an empty store gives the same answers."""
+    return {
+        "accounts": [
+            {
+                "id": account.id,
+                "name": account.name,
+                "country": account.country,
+                "users": [
+                    {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar_url": u.avatar_url}
+                    for u in account.users.values()
+                ],
+                "tokens": [_token_record(t) for t in store.tokens(account.id)],
+            }
+            for account in store.accounts()
+        ],
+        "patients": [p.to_record() for p in sorted(store.patients(), key=lambda p: p.id)],
+    }
+
+
+def _token_record(token: Token) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "user_id": token.user_id,
+        "token_sha256": token.token_sha256,
+        "hint": token.hint,
+        "revoked": token.revoked,
+        "created_at": format_timestamp(token.created_at),
+    }
+
+
+def save_state(store: Store, path: Path) -> None:
+    """Write atomically, so a crash mid-write never leaves a half file: a
+    temporary file beside it, flushed to disk, then renamed over it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            out.write(orjson.dumps(export_state(store), option=orjson.OPT_INDENT_2))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,262 @@
+"""Index structures of the in-memory store, each for one kind of lookup.
+
+    Rows           id -> patient (a list while ids come dense and rising)
+    ExactIndex     key -> ids, for the exact-match filters
+    Trigrams       trigram -> ids, for substring search in values patients do not share
+    ValueGroups    shared value -> ids by status, and trigram -> values, for
+                   substring search in values many patients hold alike
+                   (names, email words and domains)
+
+Ids are stored as 4-byte integers until one does not fit; bench/README.md has
+what each structure costs at a million patients.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, insort
+from collections.abc import Collection, Iterator
+from typing import Generic, TypeVar
+
+__all__ = ["SEPARATOR", "ExactIndex", "Rows", "Trigrams", "ValueGroups", "insert_sorted", "remove_sorted", "trigrams"]
+
+#: Joins the searchable parts of one text, so that no match spans two of them.
+SEPARATOR = "\x1f"
+_INT32_MAX = 2**31 - 1
+
+T = TypeVar("T")
+
+
+def trigrams(text: str, separator: str) -> set[str]:
+    """The trigrams of each part of `text` (split at `separator`)."""
+    if separator not in text:
+        return {text[i : i + 3] for i in range(len(text) - 2)}
+    grams: set[str] = set()
+    for part in text.split(separator):
+        grams.update([part[i : i + 3] for i in range(len(part) - 2)])
+    return grams
+
+
+def insert_sorted(ids: list[int], patient_id: int) -> None:
+    if not ids or ids[-1] < patient_id:
+        ids.append(patient_id)
+    else:
+        insort(ids, patient_id)
+
+
+def remove_sorted(ids: list[int], patient_id: int) -> None:
+    index = bisect_left(ids, patient_id)
+    if index < len(ids) and ids[index] == patient_id:
+        del ids[index]
+
+
+class Trigrams:
+    """Substring index: trigram -> ids, each posting sorted (an edit re-indexes
+    an older id in place). Stale ids are harmless: a candidate is always checked
+    against its patient's current text.
+
+    A needle holding the separator is not looked up (None: the caller scans),
+    which keeps `needle in text` exact.
+    """
+
+    __slots__ = ("_last", "_postings", "_separator", "_typecode")
+
+    def __init__(self, separator: str) -> None:
+        self._postings: dict[str, array[int]] = {}
+        self._separator = separator
+        self._typecode = "i"
+        self._last = -1  # the largest id added: at or past it, every posting takes an append
+
+    def add(self, patient_id: int, text: str) -> None:
+        if patient_id > _INT32_MAX and self._typecode == "i":
+            self._widen()
+        grams = trigrams(text, self._separator)
+        postings = self._postings
+        get = postings.get
+        typecode = self._typecode
+        if patient_id >= self._last:  # loading, creating: the hot case
+            self._last = patient_id
+            for gram in grams:
+                bucket = get(gram)
+                if bucket is None:
+                    postings[gram] = bucket = array(typecode)
+                bucket.append(patient_id)
+            return
+        for gram in grams:
+            bucket = get(gram)
+            if bucket is None:
+                postings[gram] = bucket = array(typecode)
+            insort(bucket, patient_id)
+
+    def postings(self, needle: str) -> list[array[int]] | None:
+        """The postings of every trigram of `needle`, smallest first ([] if one
+        has none: nothing matches), or None when the needle cannot be looked up."""
+        if len(needle) < 3 or self._separator in needle:
+            return None
+        found = []
+        for gram in {needle[i : i + 3] for i in range(len(needle) - 2)}:
+            bucket = self._postings.get(gram)
+            if bucket is None:
+                return []
+            found.append(bucket)
+        found.sort(key=len)
+        return found
+
+    def _widen(self) -> None:
+        self._typecode = "q"
+        for gram, bucket in self._postings.items():
+            self._postings[gram] = array("q", bucket)
+
+
+class ExactIndex:
+    """Exact-match index: key -> ids. A key held by one patient (nearly every
+    email) maps to the bare id; a set is made only on a second holder."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map: dict[str, int | set[int]] = {}
+
+    def add(self, key: str, patient_id: int) -> None:
+        held = self._map.get(key)
+        if held is None:
+            self._map[key] = patient_id
+        elif isinstance(held, set):
+            held.add(patient_id)
+        elif held != patient_id:
+            self._map[key] = {held, patient_id}
+
+    def discard(self, key: str, patient_id: int) -> None:
+        held = self._map.get(key)
+        if held is None:
+            return
+        if isinstance(held, set):
+            held.discard(patient_id)
+            if not held:
+                del self._map[key]
+        elif held == patient_id:
+            del self._map[key]
+
+    def get(self, key: str) -> Collection[int]:
+        held = self._map.get(key)
+        if held is None:
+            return ()
+        return held if isinstance(held, set) else (held,)
+
+
+class ValueGroups:
+    """Values many patients share (a names key, an email word, an email
+    domain), each -> the sorted ids of its active and its archived patients;
+    and trigram -> values.
+
+    A million generated patients hold ~20k distinct (first, last) pairs, and
+    their emails are made of the same words. A search checks the few values
+    that can contain the needle and takes their ids as they are: no patient is
+    read, so it costs about its matches, not the store's size.
+    """
+
+    __slots__ = ("_grams", "_groups")
+
+    def __init__(self) -> None:
+        self._groups: dict[str, list[array[int]]] = {}  # value -> [active ids, archived ids]
+        self._grams: dict[str, list[str]] = {}  # lists, not sets: most grams have few values
+
+    def add(self, value: str, patient_id: int, active: bool) -> None:
+        group = self._groups.get(value)
+        if group is None:
+            group = self._groups[value] = [array("i"), array("i")]
+            for gram in trigrams(value, SEPARATOR):
+                self._grams.setdefault(gram, []).append(value)
+        side = 0 if active else 1
+        ids = group[side]
+        if patient_id > _INT32_MAX and ids.typecode == "i":
+            ids = group[side] = array("q", ids)
+        if not ids or ids[-1] < patient_id:
+            ids.append(patient_id)
+        else:
+            insort(ids, patient_id)
+
+    def remove(self, value: str, patient_id: int, active: bool) -> None:
+        group = self._groups.get(value)
+        if group is not None:
+            ids = group[0 if active else 1]
+            index = bisect_left(ids, patient_id)
+            if index < len(ids) and ids[index] == patient_id:
+                del ids[index]
+
+    def containing(self, needle: str) -> list[str] | None:
+        """The values that contain `needle`, or None when it is too short to look up."""
+        if len(needle) < 3 or SEPARATOR in needle:
+            return None
+        values: set[str] | None = None
+        for gram in sorted(trigrams(needle, SEPARATOR), key=lambda g: len(self._grams.get(g, ()))):
+            found = self._grams.get(gram)
+            if not found:
+                return []
+            if values is None:
+                values = set(found)
+            else:
+                values.intersection_update(found)
+        return [value for value in values or () if needle in value]
+
+    def starting(self, prefix: str) -> list[str]:
+        """The values that start with `prefix` (a walk over the values: for the few email domains)."""
+        return [value for value in self._groups if value.startswith(prefix)]
+
+    def ids(self, values: list[str], active: bool) -> set[int]:
+        side = 0 if active else 1
+        found: set[int] = set()
+        for value in values:
+            found.update(self._groups[value][side])
+        return found
+
+
+class Rows(Generic[T]):
+    """id -> record for one account: a list indexed by id while ids come dense
+    and rising (generated and created patients), a dict for the rest."""
+
+    __slots__ = ("_dict", "_list")
+
+    _MAX_GAP = 4096  # ids further than this past the list's end go to the dict
+
+    def __init__(self) -> None:
+        self._list: list[T | None] = []
+        self._dict: dict[int, T] = {}
+
+    def get(self, record_id: int) -> T | None:
+        if 0 <= record_id < len(self._list):
+            found = self._list[record_id]
+            if found is not None:
+                return found
+        return self._dict.get(record_id)
+
+    def __getitem__(self, record_id: int) -> T:
+        found = self.get(record_id)
+        if found is None:
+            raise KeyError(record_id)
+        return found
+
+    def many(self, ids: list[int]) -> list[T]:
+        """`[self[i] for i in ids]` without a method call per id (a list page)."""
+        rows, size, rest = self._list, len(self._list), self._dict
+        return [found if 0 <= i < size and (found := rows[i]) is not None else rest[i] for i in ids]
+
+    def __contains__(self, record_id: int) -> bool:
+        return self.get(record_id) is not None
+
+    def __setitem__(self, record_id: int, record: T) -> None:
+        rows = self._list
+        if 0 <= record_id < len(rows) and record_id not in self._dict:
+            rows[record_id] = record
+        elif len(rows) <= record_id <= len(rows) + self._MAX_GAP:
+            rows.extend([None] * (record_id - len(rows)))
+            rows.append(record)
+        else:
+            self._dict[record_id] = record
+
+    def __len__(self) -> int:
+        return len(self._list) - self._list.count(None) + len(self._dict)
+
+    def values(self) -> Iterator[T]:
+        yield from (p for p in self._list if p is not None)
+        yield from self._dict.values()

@@ -1,0 +1,267 @@
+"""The in-memory store: accounts, tokens and patients, kept per clinic account.
+
+Every read and write of a patient is scoped to one account. Lists are served
+from per-account indexes (account.py, planner.py) so that a page, a filter or
+a search does not scan the whole store.
+
+The mock serves requests on one event loop and store calls never await, so
+each call is atomic; the lock makes that hold for threads too (CLI import,
+tests driving the store directly).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+from .._exceptions import Missing, Taken, TokenRefused
+from ..domain.models import Account, Patient, Token
+from ..domain.timestamps import now_ms
+from ..domain.tokens import hash_token, new_token
+from .account import AccountPatients, NamesKeys
+from .backend import Principal
+from .planner import PatientQuery, plan
+
+__all__ = ["Principal", "Store"]
+
+
+class Store:
+    """All of the mock's state. Create one, then load fixtures or a state document into it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._accounts: dict[int, Account] = {}
+        self._patients: dict[int, AccountPatients] = {}
+        self._tokens: dict[int, Token] = {}
+        self._token_by_hash: dict[str, Token] = {}
+        self._next_patient_id = 1
+        self._next_token_id = 1
+        self._names_key = NamesKeys()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be.
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    # -- accounts and tokens ----------------------------------------------------------------
+
+    def add_account(self, account: Account) -> None:
+        with self._lock:
+            self._accounts[account.id] = account
+            self._patients.setdefault(account.id, AccountPatients())
+
+    def accounts(self) -> list[Account]:
+        return list(self._accounts.values())
+
+    def account(self, account_id: int) -> Account:
+        try:
+            return self._accounts[account_id]
+        except KeyError:
+            raise Missing("account", account_id) from None
+
+    def add_token(self, token: Token) -> None:
+        with self._lock:
+            self._tokens[token.id] = token
+            self._token_by_hash[token.token_sha256] = token
+            self._next_token_id = max(self._next_token_id, token.id + 1)
+
+    def create_token(self, account_id: int, name: str, user_id: int | None = None) -> tuple[Token, str]:
+        """A new live token; its secret is returned once and only its hash is kept."""
+        with self._lock:
+            account = self.account(account_id)
+            if user_id is None:
+                user_id = next(iter(account.users), 0)
+            secret = new_token()
+            token = Token(
+                id=self._next_token_id,
+                account_id=account_id,
+                user_id=user_id,
+                name=name,
+                token_sha256=hash_token(secret),
+                created_at=now_ms(),
+                hint=secret[:8],
+            )
+            self.add_token(token)
+            return token, secret
+
+    def revoke_token(self, token_id: int) -> Token:
+        """Revoked for good: the next request with it is a 401."""
+        with self._lock:
+            token = self._tokens.get(token_id)
+            if token is None:
+                raise Missing("token", token_id)
+            token.revoked = True
+            return token
+
+    def tokens(self, account_id: int | None = None) -> list[Token]:
+        return [t for t in self._tokens.values() if account_id is None or t.account_id == account_id]
+
+    def authenticate(self, secret: str) -> Principal:
+        # The lookup is by SHA-256 of the secret, so response time reveals
+        # nothing about how close a guess is to a real token.
+        token = self._token_by_hash.get(hash_token(secret))
+        if token is None or token.revoked:
+            raise TokenRefused()
+        account = self._accounts.get(token.account_id)
+        user = account.users.get(token.user_id) if account else None
+        if user is None:
+            raise TokenRefused()
+        return Principal(account_id=token.account_id, user=user, token_id=token.id)
+
+    # -- patients ---------------------------------------------------------------------------
+
+    def get_patient(self, account_id: int, patient_id: int) -> Patient:
+        """The account's patient; another account's id is as missing as an unknown one."""
+        patient = self._scope(account_id).by_id.get(patient_id)
+        if patient is None:
+            raise Missing("patient", patient_id)
+        return patient
+
+    def add_patient(self, patient: Patient) -> Patient:
+        """Insert a fully-formed patient (fixtures, generated data, state loads)."""
+        with self._lock:
+            scope = self._scope(patient.account_id)
+            if any(patient.id in other.by_id for other in self._patients.values()):  # ids are global
+                raise ValueError(f"patient id {patient.id} is already taken")
+            self._insert(scope, patient)
+            self._next_patient_id = max(self._next_patient_id, patient.id + 1)
+            return patient
+
+    def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+        with self._lock:
+            scope = self._scope(account_id)
+            self._check_unique(scope, values, None)
+            stamp = now_ms()
+            patient = Patient(
+                id=self._next_patient_id,
+                account_id=account_id,
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            for name, value in values.items():
+                setattr(patient, name, value)
+            self._insert(scope, patient)
+            self._next_patient_id += 1
+            return patient
+
+    def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+        """Apply the changed fields; `updated_at` moves only if a value really changed."""
+        with self._lock:
+            scope = self._scope(account_id)
+            patient = self.get_patient(account_id, patient_id)
+            changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+            if not changed:
+                return patient
+            self._check_unique(scope, changed, patient.id)
+            scope.unindex(patient)
+            for name, value in changed.items():
+                setattr(patient, name, value)
+            patient.updated_at = max(now_ms(), patient.updated_at + 1)
+            patient.names_key = self._names_key(patient.first_name, patient.last_name)
+            scope.index(patient)
+            return patient
+
+    def list_patients(
+        self, account_id: int, query: PatientQuery, page: int, per_page: int
+    ) -> tuple[list[Patient], int]:
+        """One page of matching patients in ascending id order, and the total."""
+        scope = self._scope(account_id)
+        ordered = scope.active if query.is_active else scope.archived
+        chosen = plan(scope, query)
+        predicate = chosen.predicate
+        start = (page - 1) * per_page
+        if predicate is None:
+            ids = ordered[start : start + per_page]
+            return scope.by_id.many(ids), len(ordered)
+        by_id = scope.by_id
+        want = query.is_active
+        candidates, confirmed = chosen.candidates, chosen.confirmed
+        if candidates is None:
+            # A scan of the status list: already in id order and without repeats.
+            matches = [i for i in ordered if predicate(by_id[i])]
+        else:
+            # `confirmed` ids are known to match (a name search's own groups):
+            # only the other candidates are read and checked.
+            if confirmed:
+                candidates = set(candidates).difference(confirmed)
+            get = by_id.get
+            matches = [i for i in candidates if (p := get(i)) is not None and p.is_active is want and predicate(p)]
+            matches.extend(confirmed)
+            matches.sort()
+        return by_id.many(matches[start : start + per_page]), len(matches)
+
+    def patients(self, account_id: int | None = None) -> Iterator[Patient]:
+        scopes = self._patients.values() if account_id is None else [self._scope(account_id)]
+        for scope in scopes:
+            yield from scope.by_id.values()
+
+    def count(self, account_id: int) -> int:
+        return len(self._scope(account_id).by_id)
+
+    def taken_external_ids(self, account_id: int, values: Collection[str]) -> set[str]:
+        scope = self._scope(account_id)
+        return {value for value in values if value in scope.by_external_id}
+
+    def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
+        """Every row or none: each is checked before the first is created."""
+        with self._lock:
+            scope = self._scope(account_id)
+            claimed: set[str] = set()
+            for values in rows:
+                self._check_unique(scope, values, None)
+                external_id = values.get("external_id")
+                if external_id and external_id in claimed:
+                    raise Taken("external_id", external_id)
+                if external_id:
+                    claimed.add(external_id)
+            return [self.create_patient(account_id, values) for values in rows]
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _scope(self, account_id: int) -> AccountPatients:
+        scope = self._patients.get(account_id)
+        if scope is None:
+            raise Missing("account", account_id)
+        return scope
+
+    def _insert(self, scope: AccountPatients, patient: Patient) -> None:
+        _compact(patient)
+        patient.names_key = self._names_key(patient.first_name, patient.last_name)
+        scope.by_id[patient.id] = patient
+        scope.index(patient)
+
+    @staticmethod
+    def _check_unique(scope: AccountPatients, values: Mapping[str, Any], own_id: int | None) -> None:
+        external_id = values.get("external_id")
+        if external_id and scope.by_external_id.get(external_id, own_id) != own_id:
+            raise Taken("external_id", external_id)
+
+
+# Memory at a million patients (bench/README.md): values drawn from small sets
+# are shared, not copied once per patient.
+_NO_PREFERENCES: dict[str, str] = {}
+_NO_MEDICAL_ISSUES: list[str] = []
+_SHARED_FIELDS = ("first_name", "last_name", "birthdate", "gender", "locale", "phone_country")
+
+
+def _compact(p: Patient) -> None:
+    """Share what many patients hold alike: interned short strings, one empty
+    `preferences` and `medical_issues` (read-only in the API, replaced and
+    never changed in place), one int for equal timestamps."""
+    if not p.preferences:
+        p.preferences = _NO_PREFERENCES
+    if not p.medical_issues:
+        p.medical_issues = _NO_MEDICAL_ISSUES
+    for name in _SHARED_FIELDS:
+        value = getattr(p, name)
+        if type(value) is str:
+            setattr(p, name, sys.intern(value))
+    if p.updated_at == p.created_at:
+        p.updated_at = p.created_at

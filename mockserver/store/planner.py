@@ -1,0 +1,236 @@
+"""How a list query is answered from an account's indexes: a typed plan.
+
+`plan(scope, query)` gives a `QueryPlan`: the filters every match satisfies,
+the candidate ids that hold every match (None: walk the status list) and the
+ids among them already known to match. Candidates come from the indexes, the
+exact ones first, then shared values (names, email words and domains) and the
+intersection of trigram postings, so a search costs about its matches, not
+the store's size.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..domain.models import Patient
+from ..domain.text import fold
+from .account import AccountPatients, digits_text
+from .indexes import SEPARATOR
+
+__all__ = ["Filter", "PatientQuery", "QueryPlan", "plan"]
+
+#: Candidates checked one by one rather than narrowed further.
+FEW = 64
+_PHONE_CHARS = frozenset("0123456789 +-()./")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientQuery:
+    """A list request's filters; all combine with AND."""
+
+    is_active: bool = True
+    q: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    personal_no: str | None = None
+    external_id: str | None = None
+    legacy_id: str | None = None
+
+
+class Filter(Protocol):
+    def matches(self, p: Patient) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EqualsIgnoringCase:
+    """`email`, `personal_no`: exact, case-insensitive."""
+
+    field: str
+    value: str  # case-folded
+
+    def matches(self, p: Patient) -> bool:
+        return (getattr(p, self.field) or "").casefold() == self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """`external_id`, `legacy_id`: exact."""
+
+    field: str
+    value: str
+
+    def matches(self, p: Patient) -> bool:
+        return bool(getattr(p, self.field) == self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneDigits:
+    """The query's digits anywhere in the E.164 or national form (none: nothing matches)."""
+
+    digits: str
+
+    def matches(self, p: Patient) -> bool:
+        return bool(self.digits) and self.digits in digits_text(p)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSearch:
+    """`q`: the folded needle in the names, the case-folded query in the email
+    or personal number (folding would turn "x" in an email into "dz"), or its
+    digits in the phone when the query looks like a phone number."""
+
+    needle: str
+    plain: str
+    digits: str
+
+    def matches(self, p: Patient) -> bool:
+        if self.needle in p.names_key:
+            return True
+        email, personal_no, plain = p.email, p.personal_no, self.plain
+        if (email and plain in email.casefold()) or (personal_no and plain in personal_no.casefold()):
+            return True
+        return bool(self.digits) and self.digits in digits_text(p)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    filters: tuple[Filter, ...]
+    candidates: Collection[int] | None  # ids holding every match; None: walk the status list
+    confirmed: Collection[int] = ()  # among the candidates, ids known to match
+
+    @property
+    def predicate(self) -> Callable[[Patient], bool] | None:
+        """One call per candidate: the filter itself when there is one."""
+        if not self.filters:
+            return None
+        if len(self.filters) == 1:
+            return self.filters[0].matches
+        return self.matches
+
+    def matches(self, p: Patient) -> bool:
+        return all(f.matches(p) for f in self.filters)
+
+
+def plan(scope: AccountPatients, query: PatientQuery) -> QueryPlan:
+    filters: list[Filter] = []
+    exact: list[Collection[int]] = []
+    lazy: list[Callable[[], Collection[int]]] = []
+    confirmed: Collection[int] = ()
+
+    if query.email:
+        email = query.email.casefold()
+        exact.append(scope.by_email.get(email))
+        filters.append(EqualsIgnoringCase("email", email))
+    if query.personal_no:
+        personal_no = query.personal_no.casefold()
+        exact.append(scope.by_personal_no.get(personal_no))
+        filters.append(EqualsIgnoringCase("personal_no", personal_no))
+    if query.external_id:
+        found = scope.by_external_id.get(query.external_id)
+        exact.append(() if found is None else (found,))
+        filters.append(Equals("external_id", query.external_id))
+    if query.legacy_id:
+        exact.append(scope.by_legacy_id.get(query.legacy_id))
+        filters.append(Equals("legacy_id", query.legacy_id))
+    if query.phone is not None:
+        phone = _digits(query.phone)
+        if phone:
+            phone_postings = scope.digits.postings(phone)
+            if phone_postings is not None:
+                lazy.append(lambda: intersect(phone_postings))
+        else:
+            exact.append(())  # no digits: nothing can match
+        filters.append(PhoneDigits(phone))
+    if query.q:
+        search = TextSearch(fold(query.q), query.q.casefold(), _digits(query.q) if set(query.q) <= _PHONE_CHARS else "")
+        name_values = scope.names.containing(search.needle)
+        email_plan = _email_candidates(scope, search.plain, query.is_active)
+        personal_postings = scope.personal_nos.postings(search.plain)
+        digit_postings = scope.digits.postings(search.digits) if search.digits else []
+        if (name_values is not None and email_plan is not None and personal_postings is not None
+                and digit_postings is not None):
+            exact_emails, email_candidates = email_plan
+            # Name groups, email words and domains are exact and split by status.
+            known = scope.names.ids(name_values, query.is_active) | exact_emails
+            if not filters:
+                confirmed = known
+
+            def q_candidates() -> Collection[int]:
+                return (known | email_candidates(known) | intersect(personal_postings, known)
+                        | intersect(digit_postings, known))
+
+            lazy.append(q_candidates)
+        filters.append(search)
+
+    if not filters:
+        return QueryPlan((), None)
+    candidates: Collection[int] | None = min(exact, key=len) if exact else None
+    if candidates is None or len(candidates) > FEW:
+        for source in lazy:  # index sets only when no exact index narrowed it enough
+            found_set = set(source())
+            candidates = found_set if candidates is None else found_set.intersection(candidates)
+    if candidates is None:
+        confirmed = ()
+    return QueryPlan(tuple(filters), candidates, confirmed)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _email_candidates(
+    scope: AccountPatients, plain: str, active: bool
+) -> tuple[set[int], Callable[[set[int]], set[int]]] | None:
+    """Patients whose email contains `plain`: (ids known to, a function giving
+    further candidates to check beyond some known ids), or None: scan."""
+    if len(plain) < 3 or SEPARATOR in plain:
+        return None
+    if plain.isalpha():  # inside one word of the email: exact
+        return scope.email_words.ids(scope.email_words.containing(plain) or [], active), lambda known: set()
+    whole = scope.email_locals.postings(plain)  # in a local part, or anywhere in an address without one "@"
+    assert whole is not None
+    if "@" not in plain:  # in the local part or in the domain, never across the "@"
+        domains = scope.email_domains.containing(plain) or []
+        return scope.email_domains.ids(domains, active), lambda known: intersect(whole, known)
+    before, _, after = plain.partition("@")
+    by_domain = None
+    if after and "@" not in after:
+        by_domain = scope.email_domains.ids(scope.email_domains.starting(after), active)
+    by_local = scope.email_locals.postings(before) if len(before) >= 3 else None
+    if by_domain is None and by_local is None and after:
+        return None  # "x@y": nothing short enough to narrow by
+    if by_domain is None:
+        # after is empty ("name@") or holds another "@": the local part must end with `before`
+        # (whole addresses with two "@" are in `whole`).
+        by_domain = scope.email_domains.ids(scope.email_domains.starting(""), active) if not after else set()
+
+    def candidates(known: set[int]) -> set[int]:
+        found = by_domain if by_local is None else intersect(by_local, known) & by_domain
+        return (found - known) | intersect(whole, known)
+
+    return set(), candidates
+
+
+def intersect(postings: list[array[int]], known: Collection[int] = ()) -> set[int]:
+    """Ids in every posting (smallest first) and not in `known` (matches
+    already), narrowed while it pays: a posting up to 16 times the candidates
+    left is intersected in C, a longer one (a gram every "-ski" email holds)
+    binary-searched for each candidate (bench/README.md has the costs)."""
+    if not postings:
+        return set()
+    found = set(postings[0])
+    if known:
+        found.difference_update(known)
+    for bucket in postings[1:]:
+        if len(found) <= FEW:
+            break
+        if len(bucket) <= 16 * len(found):
+            found.intersection_update(bucket)
+        else:
+            size = len(bucket)
+            found = {i for i in found if (at := bisect_left(bucket, i)) < size and bucket[at] == i}
+    return found

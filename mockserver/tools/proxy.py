@@ -1,0 +1,201 @@
+"""`dentare-mock proxy`: a validating reverse proxy in front of a live deployment.
+
+    dentare-mock proxy --upstream https://dentare.io [--port 8001]
+
+Point a client at http://127.0.0.1:8001/api/v1 instead of the deployment: every
+request is forwarded as it is, and every request and response is checked
+against spec/openapi.yaml with openapi-core (an implementation independent of
+the mock's own validation). Each violation is printed as one line when it
+happens; a summary is printed when the proxy stops (Ctrl-C or SIGTERM). The
+exit status is 1 if anything broke the spec, else 0.
+
+Edge answers (429, 431, 502, 503, 504 the spec does not document for the
+operation) are counted, not checked; a 500 is a violation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dentare_spec import SpecError, default_spec_path
+
+from .._signals import sigterm_as_interrupt
+from ..web.exchange_check import ExchangeChecker, Violation
+
+__all__ = ["ProxyReport", "build_proxy_app", "main", "upstream_root"]
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+# Hop-by-hop headers (RFC 9110, 7.6.1) and those httpx or Starlette set themselves.
+_REQUEST_SKIP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+    "trailer", "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding",
+})  # fmt: skip
+_RESPONSE_SKIP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer",
+    "transfer-encoding", "upgrade", "content-length", "content-encoding",
+})  # fmt: skip
+_MAX_BODY = 64 * 1024 * 1024
+
+
+@dataclass
+class ProxyReport:
+    """Running totals, printed as the summary."""
+
+    exchanges: int = 0
+    bad_requests: int = 0
+    bad_responses: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    edge_answers: int = 0
+    upstream_errors: int = 0
+
+    def add(self, violations: Sequence[Violation]) -> None:
+        self.exchanges += 1
+        self.violations.extend(violations)
+        self.bad_requests += any(v.side == "request" for v in violations)
+        self.bad_responses += any(v.side == "response" for v in violations)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def summary(self) -> str:
+        lines = [
+            f"dentare-mock proxy: {self.exchanges} exchanges checked: "
+            f"{self.bad_requests} requests and {self.bad_responses} responses broke the spec "
+            f"({len(self.violations)} violations); {self.edge_answers} edge answers; "
+            f"{self.upstream_errors} upstream errors",
+        ]
+        by_operation: dict[str, int] = {}
+        for v in self.violations:
+            key = f"{v.side} {v.method} {v.path}"
+            by_operation[key] = by_operation.get(key, 0) + 1
+        for key, count in sorted(by_operation.items(), key=lambda kv: -kv[1])[:20]:
+            lines.append(f"  {count:5d}  {key}")
+        return "\n".join(lines)
+
+
+def upstream_root(upstream: str, base_path: str) -> str:
+    """The upstream's root URL: `https://dentare.io/api/v1` and `https://dentare.io`
+    both mean requests to /api/v1/... go to https://dentare.io/api/v1/...."""
+    url = upstream.rstrip("/")
+    if base_path and url.endswith(base_path):
+        url = url[: -len(base_path)]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"--upstream must be an http(s) URL, not {upstream!r}")
+    return url
+
+
+def build_proxy_app(
+    upstream: str,
+    checker: ExchangeChecker,
+    *,
+    report: ProxyReport | None = None,
+    emit: Callable[[str], None] = lambda line: print(line, flush=True),
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The proxy as an ASGI app; `emit` gets one line per violation."""
+    tally = report if report is not None else ProxyReport()
+    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=False, transport=transport)
+
+    async def forward(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return _proxy_error(413, "Payload Too Large: the proxy forwards bodies up to 64 MiB")
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope["query_string"].decode("latin-1")
+        target = upstream + raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _REQUEST_SKIP]
+        try:
+            answer = await client.request(
+                request.method, target, headers=[*headers, ("accept-encoding", "identity")], content=body,
+            )
+        except httpx.HTTPError as exc:
+            tally.upstream_errors += 1
+            emit(f"UPSTREAM ERROR {request.method} {request.url.path}: {type(exc).__name__}: {exc}")
+            return _proxy_error(502, f"Bad Gateway: the upstream did not answer ({type(exc).__name__})")
+        response_headers = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in _RESPONSE_SKIP]
+        violations, edge = checker.check(
+            request.method, request.url.path, query, request.headers.items(), body,
+            answer.status_code, answer.headers.multi_items(), answer.content,
+        )
+        if edge:
+            tally.edge_answers += 1
+            emit(f"EDGE {answer.status_code} {request.method} {request.url.path} (not an API answer; not checked)")
+        tally.add(violations)
+        for violation in violations:
+            emit(str(violation))
+        reply = Response(answer.content, status_code=answer.status_code)
+        reply.raw_headers = [
+            *((k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers),
+            (b"content-length", str(len(answer.content)).encode()),
+        ]
+        return reply
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)], lifespan=lifespan)
+    app.state.report = tally
+    return app
+
+
+def _proxy_error(status: int, message: str) -> Response:
+    return Response(orjson.dumps({"error": message}), status_code=status, media_type="application/json")
+
+
+# -- CLI -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dentare-mock proxy",
+        description="Forward every request to a live deployment and report what breaks the spec.",
+    )
+    parser.add_argument("--upstream", required=True, help="the deployment's URL, e.g. https://dentare.io")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8001, help="port (default: %(default)s)")
+    parser.add_argument("--spec", type=Path, default=None,
+                        help="OpenAPI spec to check against (default: the packaged one)")
+    parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    spec_path = args.spec or default_spec_path()
+    try:
+        upstream_root(args.upstream, "")  # a bad URL fails before the spec is loaded
+        checker = ExchangeChecker(spec_path)
+        root = upstream_root(args.upstream, checker.base_path)
+    except (SpecError, ValueError) as exc:
+        print(f"dentare-mock proxy: error: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    report = ProxyReport()
+    app = build_proxy_app(root, checker, report=report)
+    print(f"Dentare validating proxy on http://{args.host}:{args.port} -> {root}", flush=True)
+    print(f"  Checking every request and response against {spec_path}; Ctrl-C for the summary.", flush=True)
+    with sigterm_as_interrupt():
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+    print(report.summary(), flush=True)
+    return 0 if report.ok else 1

@@ -1,0 +1,111 @@
+"""The ASGI application: spec-generated API routes, the control API, the docs,
+and error answers in the API's `{"error": ...}` shape for everything else.
+
+What the endpoints act on is in `app.state`: `backend` (the state, through
+the store's `Backend`), `spec`, `settings` and `importer` (CSV import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Router
+from starlette.types import ASGIApp
+
+from dentare_spec import ApiSpec, load_spec
+
+from ..api.csv_rows import CsvImporter
+from ..api.handlers import HANDLERS, Handler
+from ..api.responses import json_response
+from ..api.routing import build_api_routes
+from ..settings import MockSettings
+from ..store.memory_backend import MemoryBackend
+from .control import control_routes
+from .docs import docs_routes
+from .faults import FaultInjector
+from .limits import HeadSizeLimit
+from .selfcheck import ResponseSelfCheck
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("mockserver")
+
+_REASONS = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
+
+
+def create_app(
+    settings: MockSettings | None = None,
+    *,
+    spec: ApiSpec | None = None,
+    handlers: Mapping[str, Handler] | None = None,
+) -> Starlette:
+    """The mock as an ASGI app. The spec is loaded and checked here, so a bad
+    spec or a handler mismatch fails at start-up, not on the first request."""
+    settings = settings or MockSettings()
+    spec = spec or load_spec(settings.spec_path)
+    backend = MemoryBackend(settings)
+    api_routes = build_api_routes(
+        spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
+    if settings.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH"], allow_headers=["Authorization", "Content-Type"],
+        ))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await app.state.backend.close()
+
+    app = Starlette(
+        routes=[
+            # No 307 to the path without its trailing slash: under the base path, a
+            # path the spec does not define is a 404 in the error shape.
+            Mount(spec.base_path or "/", app=Router(api_routes, redirect_slashes=False)),
+            Mount("/__mock", routes=control_routes()),
+            *docs_routes(spec),
+        ],
+        middleware=middleware,
+        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.backend = backend
+    app.state.spec = spec
+    app.state.settings = settings
+    app.state.importer = CsvImporter(spec)
+    stack: ASGIApp | None = None
+    if settings.check_responses:
+        # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.
+        stack = ResponseSelfCheck(app.build_middleware_stack(), settings.spec_path, api_prefix=spec.base_path)
+    if settings.faults is not None:
+        # Outermost: an injected fault is never turned into a 500 nor checked
+        # against the spec, and `drop` reaches the server's connection.
+        stack = FaultInjector(stack or app.build_middleware_stack(), settings.faults, api_prefix=spec.base_path)
+        logger.warning("fault injection ON: %s", settings.faults.describe())
+    if stack is not None:
+        app.middleware_stack = stack
+    return app
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    reason = _REASONS.get(exc.status_code, exc.detail)
+    return json_response(exc.status_code, {"error": reason}, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Logged for whoever runs the mock; the client gets no trace or path.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(500, {"error": "Internal Server Error"})
