@@ -27,7 +27,7 @@ from typing import Any
 from dentare_spec import ApiSpec, SpecError, object_shape, value_type
 
 from .._exceptions import ImportFailed, RowError, Taken, ValidationFailed
-from ..domain.models import Patient
+from ..domain.records import Patient
 from ..store.backend import Backend
 from . import messages
 from .validation import RequestValidator

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..store.backend import Backend, Principal
 from ..store.planner import PatientQuery
-from .views import patient_view
+from .views import PatientView
 from .writes import prepare_create, prepare_update
 
 __all__ = ["HANDLERS", "Handler", "Reply", "RequestContext", "operation"]
@@ -31,6 +31,7 @@ class Reply:
 @dataclass(slots=True)
 class RequestContext:
     backend: Backend
+    view: PatientView
     principal: Principal
     path: Mapping[str, Any]
     query: Mapping[str, Any]
@@ -87,7 +88,7 @@ async def list_patients(ctx: RequestContext) -> Reply:
     )
     fields, lang = query.get("fields", ()), query.get("lang")
     return Reply(200, {
-        "data": [patient_view(p, lang, fields) for p in patients],
+        "data": [ctx.view(p, lang, fields) for p in patients],
         "meta": {"page": query["page"], "per_page": query["per_page"], "total": total},
     })
 
@@ -95,14 +96,14 @@ async def list_patients(ctx: RequestContext) -> Reply:
 @operation("getPatient")
 async def get_patient(ctx: RequestContext) -> Reply:
     patient = await ctx.backend.get_patient(ctx.principal.account_id, ctx.path["id"])
-    return Reply(200, {"data": patient_view(patient, ctx.query.get("lang"), ctx.query.get("fields", ()))})
+    return Reply(200, {"data": ctx.view(patient, ctx.query.get("lang"), ctx.query.get("fields", ()))})
 
 
 @operation("createPatient")
 async def create_patient(ctx: RequestContext) -> Reply:
     values = prepare_create(ctx.body())
     patient = await ctx.backend.create_patient(ctx.principal.account_id, values)
-    return Reply(201, {"data": patient_view(patient, None, ())})
+    return Reply(201, {"data": ctx.view(patient, None, ())})
 
 
 @operation("updatePatient")
@@ -111,7 +112,7 @@ async def update_patient(ctx: RequestContext) -> Reply:
     existing = await ctx.backend.get_patient(account_id, ctx.path["id"])  # 404 before any body error
     changes = prepare_update(ctx.body(), existing)
     patient = await ctx.backend.update_patient(account_id, existing.id, changes)
-    return Reply(200, {"data": patient_view(patient, None, ())})
+    return Reply(200, {"data": ctx.view(patient, None, ())})
 
 
 def _signed_global_id(user_id: int) -> str:

@@ -33,6 +33,7 @@ from .handlers import Handler, RequestContext
 from .responses import dump_json
 from .shaping import Shaper, compile_shaper
 from .validation import RequestValidator
+from .views import PatientView
 
 __all__ = ["build_api_routes"]
 
@@ -54,6 +55,7 @@ def build_api_routes(
     spec: ApiSpec,
     handlers: Mapping[str, Handler],
     backend_of: Callable[[], Backend],
+    view: PatientView,
     *,
     max_body_bytes: int,
 ) -> list[Route]:
@@ -61,7 +63,7 @@ def build_api_routes(
     routes = []
     for path, methods in spec.paths.items():
         bound = {method: _BoundOperation(op, handlers[op.operation_id]) for method, op in methods.items()}
-        routes.append(Route(path, _PathEndpoint(bound, backend_of, max_body_bytes)))
+        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes)))
     return routes
 
 
@@ -86,10 +88,14 @@ class _PathEndpoint:
     validate, call the handler, shape the answer. Being a plain ASGI app (not a
     function endpoint) lets every method reach it, so undefined ones get our 405."""
 
-    def __init__(self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], max_body_bytes: int):
+    def __init__(
+        self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], view: PatientView,
+        max_body_bytes: int,
+    ):
         self.bound = bound
         self.allowed = sorted(bound)
         self.backend_of = backend_of
+        self.view = view
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +118,7 @@ class _PathEndpoint:
             raw_body = await _read_body(scope, receive, self.max_body_bytes) if target.has_body else b""
             context = RequestContext(
                 backend=backend,
+                view=self.view,
                 principal=principal,
                 path=path,
                 query=query,

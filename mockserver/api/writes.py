@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import InvalidPhone, ValidationFailed
-from ..domain.models import Patient
 from ..domain.phones import is_phone_region, normalize_phone
+from ..domain.records import Patient
 from . import messages
 
 __all__ = ["prepare_create", "prepare_update"]

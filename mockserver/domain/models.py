@@ -1,23 +1,11 @@
-"""The mock's stored records: accounts, users, tokens and patients.
-
-Patients are slotted objects with timestamps as integers (epoch milliseconds)
-so that a million of them fit comfortably in memory.
-"""
+"""The mock's stored records besides patients (records.py): accounts, users
+and tokens. Timestamps are integer epoch milliseconds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
 
-from .timestamps import format_timestamp
-
-__all__ = [
-    "PATIENT_FIELDS",
-    "Account",
-    "Patient",
-    "Token",
-    "User",
-]
+__all__ = ["Account", "Token", "User"]
 
 
 @dataclass(slots=True)
@@ -47,53 +35,3 @@ class Account:
     name: str
     country: str | None = None
     users: dict[int, User] = field(default_factory=dict)
-
-
-@dataclass(slots=True, eq=False)
-class Patient:
-    id: int
-    account_id: int
-    first_name: str
-    last_name: str
-    created_at: int
-    updated_at: int
-    email: str | None = None
-    phone: str | None = None
-    phone_e164: str | None = None
-    phone_country: str | None = None
-    birthdate: str | None = None
-    gender: str | None = None
-    personal_no: str | None = None
-    external_id: str | None = None
-    legacy_id: str | None = None
-    preferred_doctor_id: int | None = None
-    locale: str | None = None
-    is_active: bool = True
-    allergies: str | None = None
-    medical_conditions: str | None = None
-    blood_type: str | None = None
-    emergency_contact_name: str | None = None
-    emergency_contact_relationship: str | None = None
-    emergency_contact_phone: str | None = None
-    insurance_provider: str | None = None
-    insurance_id: str | None = None
-    vip: bool = False
-    vip_start_date: str | None = None
-    vip_expiration_date: str | None = None
-    vip_notes: str | None = None
-    preferences: dict[str, str] = field(default_factory=dict)
-    medical_issues: list[str] = field(default_factory=list)
-    # Derived, kept for search: the folded names (store/account.py).
-    names_key: str = ""
-
-    def to_record(self) -> dict[str, Any]:
-        """The stored fields as JSON-ready values (export, fixtures)."""
-        record = {name: getattr(self, name) for name in PATIENT_FIELDS}
-        record["created_at"] = format_timestamp(self.created_at)
-        record["updated_at"] = format_timestamp(self.updated_at)
-        return record
-
-
-PATIENT_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(Patient) if f.name != "names_key"
-)

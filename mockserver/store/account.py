@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..domain.models import Patient
 from ..domain.phones import phone_search_digits
+from ..domain.records import Patient
 from ..domain.text import fold
 from .indexes import SEPARATOR, ExactIndex, Rows, Trigrams, ValueGroups, insert_sorted, remove_sorted
 

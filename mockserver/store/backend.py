@@ -13,7 +13,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..domain.models import Account, Patient, Token, User
+from ..domain.models import Account, Token, User
+from ..domain.records import Patient
 from .planner import PatientQuery
 
 __all__ = ["Backend", "Principal"]

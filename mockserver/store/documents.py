@@ -16,15 +16,12 @@ from typing import Any
 import orjson
 
 from .._exceptions import FixtureError, Missing
-from ..domain.models import PATIENT_FIELDS, Account, Patient, Token, User
+from ..domain.models import Account, Token, User
 from ..domain.timestamps import format_timestamp, parse_timestamp
 from ..domain.tokens import hash_token
 from .memory import Store
 
 __all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "save_state"]
-
-_PATIENT_KEYS = frozenset(PATIENT_FIELDS)
-
 
 def read_json(path: Path) -> Any:
     try:
@@ -51,7 +48,7 @@ def load_document(store: Store, document: Mapping[str, Any], *, source: str = "s
         for raw in document["accounts"]:
             _load_account(store, raw)
         for raw in document.get("patients", []):
-            store.add_patient(patient_from_record(raw))
+            store.add_patient(store.schema.from_record(raw))
     except FixtureError as exc:
         raise FixtureError(f"{source}: {exc}") from None
     except Missing:
@@ -85,20 +82,6 @@ def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
         ))
 
 
-def patient_from_record(record: Mapping[str, Any]) -> Patient:
-    """A stored record (fixtures, exports) as a Patient; values are trusted as stored."""
-    unknown = set(record) - _PATIENT_KEYS
-    if unknown:
-        raise FixtureError(f"patient {record.get('id')}: unknown fields {sorted(unknown)}")
-    values = dict(record)
-    values["created_at"] = parse_timestamp(values["created_at"])
-    values["updated_at"] = parse_timestamp(values.get("updated_at") or record["created_at"])
-    for key in ("preferences", "medical_issues"):
-        if values.get(key) is None:
-            values.pop(key, None)
-    return Patient(**values)
-
-
 def export_state(store: Store) -> dict[str, Any]:
     """The whole state; loading it into an empty store gives the same answers."""
     return {
@@ -115,7 +98,7 @@ def export_state(store: Store) -> dict[str, Any]:
             }
             for account in store.accounts()
         ],
-        "patients": [p.to_record() for p in sorted(store.patients(), key=lambda p: p.id)],
+        "patients": [store.schema.to_record(p) for p in sorted(store.patients(), key=lambda p: p.id)],
     }
 
 

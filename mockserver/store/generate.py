@@ -20,17 +20,7 @@ from typing import Any
 
 from ..domain.text import to_latin
 
-__all__ = ["GENERATED_SINCE", "GENERATED_UNTIL", "PATIENT_KEYS", "embg_check_digit", "generate_patients"]
-
-#: Every key of a stored patient record, in the order records are written.
-PATIENT_KEYS: tuple[str, ...] = (
-    "id", "account_id", "first_name", "last_name", "email", "phone", "phone_e164",
-    "phone_country", "birthdate", "gender", "personal_no", "external_id", "legacy_id",
-    "preferred_doctor_id", "locale", "is_active", "created_at", "updated_at", "allergies",
-    "medical_conditions", "blood_type", "emergency_contact_name", "emergency_contact_relationship",
-    "emergency_contact_phone", "insurance_provider", "insurance_id", "vip", "vip_start_date",
-    "vip_expiration_date", "vip_notes", "preferences", "medical_issues",
-)  # fmt: skip
+__all__ = ["GENERATED_SINCE", "GENERATED_UNTIL", "embg_check_digit", "generate_patients"]
 
 #: Default window of generated `created_at`: after the fixtures (which end in
 #: June 2026) and before today, so that ids stay in creation order when the

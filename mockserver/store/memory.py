@@ -17,7 +17,8 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from .._exceptions import Missing, Taken, TokenRefused
-from ..domain.models import Account, Patient, Token
+from ..domain.models import Account, Token
+from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import now_ms
 from ..domain.tokens import hash_token, new_token
 from .account import AccountPatients, NamesKeys
@@ -30,7 +31,9 @@ __all__ = ["Principal", "Store"]
 class Store:
     """All of the mock's state. Create one, then load fixtures or a state document into it."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: PatientSchema) -> None:
+        #: The stored fields of a patient (from the spec) and how records are made.
+        self.schema = schema
         self._lock = threading.RLock()
         self._accounts: dict[int, Account] = {}
         self._patients: dict[int, AccountPatients] = {}
@@ -137,16 +140,9 @@ class Store:
             scope = self._scope(account_id)
             self._check_unique(scope, values, None)
             stamp = now_ms()
-            patient = Patient(
-                id=self._next_patient_id,
-                account_id=account_id,
-                first_name=values["first_name"],
-                last_name=values["last_name"],
-                created_at=stamp,
-                updated_at=stamp,
+            patient = self.schema.new(
+                **values, id=self._next_patient_id, account_id=account_id, created_at=stamp, updated_at=stamp
             )
-            for name, value in values.items():
-                setattr(patient, name, value)
             self._insert(scope, patient)
             self._next_patient_id += 1
             return patient
@@ -246,21 +242,23 @@ class Store:
 
 # Memory at a million patients (bench/README.md): values drawn from small sets
 # are shared, not copied once per patient.
-_NO_PREFERENCES: dict[str, str] = {}
-_NO_MEDICAL_ISSUES: list[str] = []
+_NO_DICT: dict[str, str] = {}
+_NO_LIST: list[str] = []
 _SHARED_FIELDS = ("first_name", "last_name", "birthdate", "gender", "locale", "phone_country")
 
 
 def _compact(p: Patient) -> None:
     """Share what many patients hold alike: interned short strings, one empty
-    `preferences` and `medical_issues` (read-only in the API, replaced and
-    never changed in place), one int for equal timestamps."""
-    if not p.preferences:
-        p.preferences = _NO_PREFERENCES
-    if not p.medical_issues:
-        p.medical_issues = _NO_MEDICAL_ISSUES
-    for name in _SHARED_FIELDS:
+    dict and one empty list (container fields are read-only in the API,
+    replaced and never changed in place), one int for equal timestamps."""
+    for name in p.__slots__:  # type: ignore[attr-defined]
         value = getattr(p, name)
+        if type(value) is dict and not value:
+            setattr(p, name, _NO_DICT)
+        elif type(value) is list and not value:
+            setattr(p, name, _NO_LIST)
+    for name in _SHARED_FIELDS:
+        value = getattr(p, name, None)
         if type(value) is str:
             setattr(p, name, sys.intern(value))
     if p.updated_at == p.created_at:

@@ -12,10 +12,11 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..domain.models import Account, Patient, Token
+from ..domain.models import Account, Token
+from ..domain.records import Patient, PatientSchema
 from ..settings import MockSettings
 from .backend import Principal
-from .documents import export_state, load_document, load_fixtures_dir, patient_from_record, read_json, save_state
+from .documents import export_state, load_document, load_fixtures_dir, read_json, save_state
 from .memory import Store
 from .planner import PatientQuery
 from .snapshot import load_snapshot, save_snapshot, snapshot_path
@@ -39,8 +40,9 @@ def _collector_paused() -> Iterator[None]:
 class MemoryBackend:
     """`Backend` over one in-process `Store` (the embedded default)."""
 
-    def __init__(self, settings: MockSettings):
+    def __init__(self, settings: MockSettings, schema: PatientSchema):
         self.settings = settings
+        self.schema = schema
         #: Why the last save failed, if it did (the CLI's exit status says so).
         self.save_error: str | None = None
         state_file = settings.state_file
@@ -121,7 +123,7 @@ class MemoryBackend:
         return store
 
     def _build_fixture_store(self) -> Store:
-        store = Store()
+        store = Store(self.schema)
         if self.settings.fixtures_dir is not None:
             load_fixtures_dir(store, self.settings.fixtures_dir)
         if self.settings.generate:
@@ -133,7 +135,7 @@ class MemoryBackend:
                 self.settings.generate, seed=self.settings.seed, account_id=account.id,
                 start_id=start_id, country=account.country,
             ):
-                store.add_patient(patient_from_record(record))
+                store.add_patient(self.schema.from_record(record))
         return store
 
     def save(self) -> None:
@@ -151,8 +153,7 @@ class MemoryBackend:
         self.save_error = None
         logger.info("saved state to %s", state_file)
 
-    @staticmethod
-    def _from_document(document: Any, source: str) -> Store:
-        store = Store()
+    def _from_document(self, document: Any, source: str) -> Store:
+        store = Store(self.schema)
         load_document(store, document, source=source)
         return store

@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..domain.models import Patient
+from ..domain.records import Patient
 from ..domain.text import fold
 from .account import AccountPatients, digits_text
 from .indexes import SEPARATOR

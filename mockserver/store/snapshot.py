@@ -43,6 +43,7 @@ def snapshot_path(settings: MockSettings) -> Path | None:
     for folder in _SHAPING_MODULES:
         for module in sorted((_PACKAGE / folder).glob("*.py")):
             key.update(module.read_bytes())
+    key.update(settings.spec_path.read_bytes())  # the spec decides a patient's fields
     if settings.fixtures_dir is not None:
         for name in ("accounts.json", "patients.json"):
             path = settings.fixtures_dir / name

@@ -20,7 +20,7 @@ from .._exceptions import ImportFailed, MockError, RowError
 from .._resources import default_fixtures_dir
 from ..api.csv_rows import CsvImporter
 from ..settings import MockSettings
-from ..store.memory_backend import MemoryBackend
+from ..web.app import build_backend
 
 __all__ = ["build_parser", "main"]
 
@@ -70,8 +70,9 @@ def _into_state_file(args: argparse.Namespace, data: bytes) -> list[int]:
         spec_path=args.spec or default_spec_path(), fixtures_dir=args.fixtures or default_fixtures_dir(),
         state_file=args.state_file,
     )
-    backend = MemoryBackend(settings)
-    importer = CsvImporter(load_spec(settings.spec_path))
+    spec = load_spec(settings.spec_path)
+    backend = build_backend(settings, spec)
+    importer = CsvImporter(spec)
     patients = asyncio.run(importer.import_into(backend, args.account, data))
     backend.save()
     if backend.save_error:

@@ -26,6 +26,8 @@ from ..api.csv_rows import CsvImporter
 from ..api.handlers import HANDLERS, Handler
 from ..api.responses import json_response
 from ..api.routing import build_api_routes
+from ..api.views import COMPUTED, PatientView
+from ..domain.records import patient_schema
 from ..settings import MockSettings
 from ..store.memory_backend import MemoryBackend
 from .control import control_routes
@@ -34,7 +36,7 @@ from .faults import FaultInjector
 from .limits import HeadSizeLimit
 from .selfcheck import ResponseSelfCheck
 
-__all__ = ["create_app"]
+__all__ = ["build_backend", "create_app"]
 
 logger = logging.getLogger("mockserver")
 
@@ -51,10 +53,10 @@ def create_app(
     spec or a handler mismatch fails at start-up, not on the first request."""
     settings = settings or MockSettings()
     spec = spec or load_spec(settings.spec_path)
-    backend = MemoryBackend(settings)
+    backend = build_backend(settings, spec)
     api_routes = build_api_routes(
         spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
-        max_body_bytes=settings.max_body_bytes,
+        PatientView(spec, backend.schema), max_body_bytes=settings.max_body_bytes,
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
@@ -97,6 +99,12 @@ def create_app(
     if stack is not None:
         app.middleware_stack = stack
     return app
+
+
+def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend:
+    """The state the settings describe, its patients shaped by the spec."""
+    spec = spec or load_spec(settings.spec_path)
+    return MemoryBackend(settings, patient_schema(spec, COMPUTED))
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

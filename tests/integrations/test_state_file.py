@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver.settings import MockSettings
 from mockserver.store.documents import save_state
 from mockserver.store.memory import Store
+from mockserver.web.app import build_backend
 from tests.conftest import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +124,7 @@ def test_a_save_that_fails_midway_leaves_the_old_file(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr("mockserver.store.documents.export_state", broken)
     with pytest.raises(OSError):
-        save_state(Store(), state)
+        save_state(build_backend(MockSettings(fixtures_dir=None)).store, state)
     assert state.read_text(encoding="utf-8") == '{"accounts": []}'
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 

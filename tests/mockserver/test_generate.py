@@ -11,11 +11,16 @@ import phonenumbers
 import pytest
 
 from mockserver.domain.text import is_cyrillic
-from mockserver.store.generate import PATIENT_KEYS, embg_check_digit, generate_patients
+from mockserver.settings import MockSettings
+from mockserver.store.generate import embg_check_digit, generate_patients
+from mockserver.web.app import build_backend
 
 BLOOD_TYPES = {"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"}
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 ASCII_EMAIL = re.compile(r"^[a-z0-9._]+@[a-z0-9.-]+\.[a-z]{2,}$")
+
+#: The keys of a stored patient record, from the spec.
+RECORD_KEYS = build_backend(MockSettings(fixtures_dir=None)).schema.record_keys
 
 
 def _records(n: int = 3000, **kwargs: object) -> list[dict]:
@@ -40,7 +45,7 @@ def test_another_seed_other_patients() -> None:
 
 def test_keys_and_ids(records: list[dict]) -> None:
     for offset, record in enumerate(records):
-        assert tuple(record) == PATIENT_KEYS
+        assert tuple(record) == RECORD_KEYS
         assert record["id"] == 1000 + offset
         assert record["account_id"] == 1
 

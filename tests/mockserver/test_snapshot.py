@@ -11,7 +11,8 @@ import pytest
 import mockserver.store.snapshot as snapshot
 from mockserver.settings import MockSettings
 from mockserver.store.documents import export_state
-from mockserver.store.memory_backend import MemoryBackend as MockState
+from mockserver.store.memory_backend import MemoryBackend
+from mockserver.web.app import build_backend as MockState
 from tests.conftest import FIXTURES_DIR
 
 
@@ -31,7 +32,7 @@ def test_a_cached_store_is_the_store_it_would_build(cache: Path, monkeypatch: py
     built = MockState(settings())
     assert len(list(cache.iterdir())) == 1
     fresh = MockState(settings(snapshot=False))
-    monkeypatch.setattr(MockState, "_build_fixture_store", lambda self: pytest.fail("rebuilt despite the snapshot"))
+    monkeypatch.setattr(MemoryBackend, "_build_fixture_store", lambda self: pytest.fail("rebuilt despite the snapshot"))
     loaded = MockState(settings())
     assert export_state(loaded.store) == export_state(built.store) == export_state(fresh.store)
     loaded.store.create_patient(1, {"first_name": "After", "last_name": "Load"})  # the lock came back

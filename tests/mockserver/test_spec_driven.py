@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from dentare_spec import load_spec
 from mockserver import HANDLERS, MockSettings, SpecError, create_app
+from mockserver.store.documents import export_state
 from tests.conftest import FIXTURES_DIR, SPEC_PATH, load_tokens
 
 
@@ -121,3 +122,31 @@ def test_the_spec_passes_openapi_spec_validator() -> None:
     document, _ = read_from_filename(str(SPEC_PATH))
     validate(document)  # raises on any error
     assert document["openapi"].startswith("3.1")
+
+
+def test_a_field_added_to_the_spec_needs_no_code(tmp_path: Path) -> None:
+    """The patient's fields come from the spec alone: a new writable, returned
+    field is stored, answered, cleared, exported and defaults to null for the
+    patients the fixtures hold, with no code change."""
+
+    def add_nickname(doc: dict[str, Any]) -> None:
+        schemas = doc["components"]["schemas"]
+        schemas["PatientWritable"]["properties"]["nickname"] = {
+            "anyOf": [{"$ref": "#/components/schemas/Text"}, {"type": "null"}]
+        }
+        schemas["Patient"]["properties"]["nickname"] = {"type": ["string", "null"]}
+        schemas["Patient"]["required"].append("nickname")
+
+    client = client_for(spec_copy(tmp_path, add_nickname))
+    created = client.post("/patients", json={"first_name": "A", "last_name": "B", "nickname": "Ace"})
+    assert created.status_code == 201, created.text
+    patient_id = created.json()["data"]["id"]
+    assert created.json()["data"]["nickname"] == "Ace"
+    assert client.get(f"/patients/{patient_id}").json()["data"]["nickname"] == "Ace"
+    assert client.patch(f"/patients/{patient_id}", json={"nickname": None}).json()["data"]["nickname"] is None
+    assert client.get("/patients/4821").json()["data"]["nickname"] is None
+    too_long = client.post("/patients", json={"first_name": "A", "last_name": "B", "nickname": "x" * 256})
+    assert too_long.json()["errors"] == {"nickname": ["is too long (maximum is 255 characters)"]}
+    exported = export_state(client.app.state.backend.store)["patients"]  # type: ignore[attr-defined]
+    assert {p["id"]: p["nickname"] for p in exported}[patient_id] is None
+    assert "nickname" not in client_for(SPEC_PATH).get("/patients/4821").json()["data"]
