@@ -19,7 +19,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._exceptions import SpecError
 
-__all__ = ["read_document", "resolve_pointer", "resolve_refs"]
+__all__ = ["read_document", "resolve_pointer", "resolve_refs", "validate_document"]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,12 +34,16 @@ def read_document(source: Path) -> dict[str, Any]:
         raise SpecError(f"{source} is not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise SpecError(f"{source} is not an OpenAPI document (top level is not a mapping)")
+    validate_document(document, str(source))
+    return document
+
+
+def validate_document(document: Mapping[str, Any], source: str) -> None:
     try:
-        validate_openapi(document)
+        validate_openapi(dict(document))
     except OpenAPIValidationError as exc:
         where = "/".join(str(p) for p in getattr(exc, "path", ())) or "(document)"
         raise SpecError(f"{source} is not a valid OpenAPI document at {where}: {exc.message}") from None
-    return document
 
 
 def resolve_pointer(root: Mapping[str, Any], ref: str) -> Any:

@@ -90,7 +90,7 @@ def create_app(
     stack: ASGIApp | None = None
     if settings.check_responses:
         # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.
-        stack = ResponseSelfCheck(app.build_middleware_stack(), settings.spec_path, api_prefix=spec.base_path)
+        stack = ResponseSelfCheck(app.build_middleware_stack(), spec, api_prefix=spec.base_path)
     if settings.faults is not None:
         # Outermost: an injected fault is never turned into a 500 nor checked
         # against the spec, and `drop` reaches the server's connection.
