@@ -3,9 +3,13 @@ the guide, and passing under newman against a freshly started mock."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
+import shutil
 import subprocess
 import sys
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +18,13 @@ import pytest
 import yaml
 
 from dentare_spec import load_spec
+from mockserver import FixtureError
 from mockserver.tools.postman import (
     COLLECTION_FILE,
     ENVIRONMENT_FILE,
     build_collection,
     build_environment,
+    read_guide_examples,
     render,
     response_shape,
 )
@@ -27,7 +33,9 @@ from tests.reference_doc import read_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
+FIXTURES_DIR = ROOT / "fixtures"
 POSTMAN_DIR = ROOT / "postman"
+PACKAGE_DIR = ROOT / "mockserver" / "tools" / "postman"
 SPEC = load_spec(SPEC_PATH)
 PRODUCTION = "https://dentare.io/api/v1"
 
@@ -45,14 +53,24 @@ def requests_of(collection: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for f in collection["item"] for item in f["item"]]
 
 
+def script(item: dict[str, Any], listen: str = "test") -> str:
+    found = [e["script"]["exec"] for e in item["event"] if e["listen"] == listen]
+    return "\n".join(found[0]) if found else ""
+
+
+def guide_collection(fixtures_dir: Path = FIXTURES_DIR) -> dict[str, Any]:
+    return build_collection(SPEC, read_guide_examples(fixtures_dir))
+
+
 # --- the files --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("name", "build"), [(COLLECTION_FILE, build_collection), (ENVIRONMENT_FILE, build_environment)]
+    ("name", "build"),
+    [(COLLECTION_FILE, guide_collection), (ENVIRONMENT_FILE, lambda: build_environment(SPEC))],
 )
-def test_committed_files_are_up_to_date(name: str, build: Callable[[Any], dict[str, Any]]) -> None:
-    assert (POSTMAN_DIR / name).read_text(encoding="utf-8") == render(build(SPEC)), (
+def test_committed_files_are_up_to_date(name: str, build: Callable[[], dict[str, Any]]) -> None:
+    assert (POSTMAN_DIR / name).read_text(encoding="utf-8") == render(build()), (
         f"postman/{name} is stale: run `dentare-mock postman --out postman` and commit the result"
     )
 
@@ -65,13 +83,22 @@ def test_cli_writes_the_committed_files(tmp_path: Path) -> None:
         assert (tmp_path / "out" / name).read_bytes() == (POSTMAN_DIR / name).read_bytes()
 
 
+def test_package_exports_exactly_its_public_names() -> None:
+    package = importlib.import_module("mockserver.tools.postman")
+    public = {
+        name for name, value in vars(package).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
+    assert set(package.__all__) == public
+
+
 def test_environment_holds_base_url_and_a_secret_token() -> None:
     environment = committed(ENVIRONMENT_FILE)
     assert environment["name"] == "Dentare"
     values = {v["key"]: v for v in environment["values"]}
     assert set(values) == {"baseUrl", "apiToken"}
     assert values["apiToken"]["type"] == "secret" and values["apiToken"]["value"] == ""
-    assert values["baseUrl"]["value"] in [s["url"] for s in SPEC.document["servers"]]
+    assert values["baseUrl"]["value"] == "http://127.0.0.1:8000/api/v1"  # the spec's local mock server
 
 
 def test_collection_is_v2_1_with_bearer_auth_from_the_environment() -> None:
@@ -81,6 +108,7 @@ def test_collection_is_v2_1_with_bearer_auth_from_the_environment() -> None:
     assert collection["auth"] == {
         "type": "bearer", "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}],
     }
+    assert f"set `baseUrl` to `{PRODUCTION}`" in collection["info"]["description"]
     for item in requests_of(collection):
         assert item["request"]["url"]["raw"].startswith("{{baseUrl}}/"), item["name"]
         assert "auth" not in item["request"], f"{item['name']} must inherit the collection's auth"
@@ -101,7 +129,8 @@ def test_operations_run_create_before_using_the_created_id() -> None:
         if ":id" in raw:
             assert index > create, raw
     [variable] = committed(COLLECTION_FILE)["variable"]
-    assert variable["key"] == "patientId"
+    assert (variable["key"], variable["value"]) == ("patientId", "4821")  # the create example's data.id
+    assert "keepFromAnswer(\"patientId\", [\"data\", \"id\"], 201);" in script(operations[create])
 
 
 def test_every_guide_curl_is_in_the_collection_as_written() -> None:
@@ -124,10 +153,24 @@ def test_every_guide_curl_is_in_the_collection_as_written() -> None:
 def test_every_request_tests_status_and_shape_from_the_spec() -> None:
     statuses = {"GET": {200}, "POST": {201}, "PATCH": {200}}
     for item in requests_of(committed(COLLECTION_FILE)):
-        script = "\n".join(item["event"][0]["script"]["exec"])
+        test_script = script(item)
         [status] = statuses[item["request"]["method"]]
-        assert f"pm.response.to.have.status({status})" in script, item["name"]
-        assert "checkShape(pm.response.json(), shape" in script, item["name"]
+        assert f'pm.test("status is {status}", function () {{\n    expectStatus({status});' in test_script
+        assert "checkShape(pm.response.json(), shape" in test_script, item["name"]
+
+
+def test_scripts_carry_the_package_javascript() -> None:
+    """The helpers are the package's .js files, read at generation time (the
+    Python modules hold only the calls)."""
+    helpers = (PACKAGE_DIR / "helpers.js").read_text(encoding="utf-8")
+    for item in requests_of(committed(COLLECTION_FILE)):
+        assert script(item).endswith("\n" + helpers.rstrip("\n")), item["name"]
+    defined = re.findall(r"^function (\w+)\(", helpers, flags=re.MULTILINE)
+    assert {"at", "jsonType", "shapeProblems", "checkShape", "expectStatus"} <= set(defined)
+    for module in PACKAGE_DIR.glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        for name in defined:
+            assert f"function {name}" not in text, f"{module.name} defines {name}; it belongs in a .js file"
 
 
 def test_shapes_take_required_fields_and_types_from_the_schemas() -> None:
@@ -142,6 +185,59 @@ def test_shapes_take_required_fields_and_types_from_the_schemas() -> None:
     listing = response_shape(SPEC.schema("PatientList"))
     assert set(listing["required"]["data"]["items"]["required"]) == set(SPEC.schema("PatientListItem")["required"])
     assert response_shape(SPEC.schema("NotFound"))["required"]["error"]["const"] == "Not Found"
+
+
+# --- the guide examples come from the fixtures ------------------------------------------------
+
+
+def test_generator_holds_no_fixture_knowledge() -> None:
+    for module in PACKAGE_DIR.glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        for fact in ("4821", "Maria", "Hoxha"):
+            assert fact not in text, f"{module.name} names {fact!r}; fixtures/guide_examples.json says it"
+
+
+def fixtures_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES_DIR, copy)
+    return copy
+
+
+def test_guide_folder_describes_the_patient_the_fixtures_name(tmp_path: Path) -> None:
+    fixtures = fixtures_copy(tmp_path)
+    described = json.loads((fixtures / "guide_examples.json").read_text(encoding="utf-8"))
+    patients = json.loads((fixtures / "patients.json").read_text(encoding="utf-8"))["patients"]
+    other = next(p for p in patients if p["account_id"] == 2)
+    described.update(patient=other["id"], leaves_patient="as it was")
+    (fixtures / "guide_examples.json").write_text(json.dumps(described), encoding="utf-8")
+
+    [guide_folder] = [f for f in guide_collection(fixtures)["item"] if f["name"] == "Guide examples"]
+    assert (f"patient {other['id']} ({other['first_name']} {other['last_name']} of the mock's account 2) "
+            "and leave it as it was") in guide_folder["description"]
+    [committed_folder] = [f for f in committed(COLLECTION_FILE)["item"] if f["name"] == "Guide examples"]
+    assert "patient 4821 (Maria Hoxha of the mock's account 1) and leave it archived" in committed_folder[
+        "description"]
+
+
+def test_guide_examples_name_a_patient_of_the_fixtures(tmp_path: Path) -> None:
+    fixtures = fixtures_copy(tmp_path)
+    described = json.loads((fixtures / "guide_examples.json").read_text(encoding="utf-8"))
+    (fixtures / "guide_examples.json").write_text(json.dumps({**described, "patient": 1}), encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"no patient 1, which guide_examples\.json says"):
+        read_guide_examples(fixtures)
+
+
+def test_cli_says_which_fixtures_file_is_missing(tmp_path: Path) -> None:
+    fixtures = fixtures_copy(tmp_path)
+    (fixtures / "guide_examples.json").unlink()
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "postman", "--out", str(tmp_path / "out"),
+         "--fixtures", str(fixtures)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert run.returncode == 2
+    assert "guide_examples.json" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # --- newman against the mock ------------------------------------------------------------------
@@ -179,7 +275,7 @@ def test_collection_passes_against_a_fresh_mock(
     stats = report["stats"]
     items = requests_of(committed(COLLECTION_FILE))
     assert stats["requests"] == {"total": len(items), "pending": 0, "failed": 0}
-    expected_assertions = sum("\n".join(i["event"][0]["script"]["exec"]).count("pm.test(") for i in items)
+    expected_assertions = sum(script(i).count("pm.test(") for i in items)
     assert stats["assertions"] == {"total": expected_assertions, "pending": 0, "failed": 0}
     assert report["failures"] == []
     created = [e for e in report["executions"] if e["item"]["name"] == "Create a patient"]
@@ -211,7 +307,8 @@ def test_shape_checks_catch_a_missing_and_an_unexpected_field(
     changed_spec = tmp_path / "openapi.yaml"
     changed_spec.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
     collection = tmp_path / COLLECTION_FILE
-    collection.write_text(render(build_collection(load_spec(changed_spec))), encoding="utf-8")
+    changed = build_collection(load_spec(changed_spec), read_guide_examples(FIXTURES_DIR))
+    collection.write_text(render(changed), encoding="utf-8")
 
     code, report, output = run_newman(require_tool("newman"), own_mock, tokens[1].token, tmp_path, collection)
     assert code != 0, output
@@ -222,3 +319,4 @@ def test_shape_checks_catch_a_missing_and_an_unexpected_field(
     }
     messages = " ".join(f["error"]["message"] for f in report["failures"])
     assert "plan" in messages and "sgid" in messages
+
