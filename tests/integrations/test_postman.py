@@ -1,5 +1,6 @@
 """The Postman collection and environment: up to date with the spec, true to
-the guide, and passing under newman against a freshly started mock."""
+the guide, and passing under newman against a freshly started mock, twice in
+a row."""
 
 from __future__ import annotations
 
@@ -134,6 +135,8 @@ def test_operations_run_create_before_using_the_created_id() -> None:
 
 
 def test_every_guide_curl_is_in_the_collection_as_written() -> None:
+    """As written, except that a value the API keeps unique (external_id)
+    carries the per-send suffix, so the curl can run again."""
     guide = read_examples()
     items = folder(committed(COLLECTION_FILE), "Guide examples")
     assert len(items) == len(guide) == 11
@@ -146,8 +149,26 @@ def test_every_guide_curl_is_in_the_collection_as_written() -> None:
         assert example.headers["Authorization"] == "Bearer YOUR_API_TOKEN"  # the collection's bearer auth sends it
         if example.body is None:
             assert "body" not in request, item["name"]
+            continue
+        expected = json.loads(example.body)
+        if "external_id" in expected:
+            expected["external_id"] += "-{{uniqueSuffix}}"
+        assert json.loads(request["body"]["raw"]) == expected, item["name"]
+
+
+def test_requests_sending_a_unique_value_set_its_suffix_before_each_send() -> None:
+    senders = []
+    for item in requests_of(committed(COLLECTION_FILE)):
+        body = json.loads(item["request"].get("body", {}).get("raw", "{}"))
+        prerequest = script(item, "prerequest")
+        if "external_id" in body:
+            senders.append(item["name"])
+            assert body["external_id"].endswith("-{{uniqueSuffix}}"), item["name"]
+            assert 'pm.variables.set("uniqueSuffix", uniqueSuffix());' in prerequest, item["name"]
+            assert "function uniqueSuffix()" in prerequest, item["name"]
         else:
-            assert json.loads(request["body"]["raw"]) == json.loads(example.body), item["name"]
+            assert prerequest == "", item["name"]
+    assert senders == ["Create a patient (full)"]
 
 
 def test_every_request_tests_status_and_shape_from_the_spec() -> None:
@@ -163,10 +184,13 @@ def test_scripts_carry_the_package_javascript() -> None:
     """The helpers are the package's .js files, read at generation time (the
     Python modules hold only the calls)."""
     helpers = (PACKAGE_DIR / "helpers.js").read_text(encoding="utf-8")
+    unique = (PACKAGE_DIR / "unique.js").read_text(encoding="utf-8")
     for item in requests_of(committed(COLLECTION_FILE)):
         assert script(item).endswith("\n" + helpers.rstrip("\n")), item["name"]
-    defined = re.findall(r"^function (\w+)\(", helpers, flags=re.MULTILINE)
-    assert {"at", "jsonType", "shapeProblems", "checkShape", "expectStatus"} <= set(defined)
+        if script(item, "prerequest"):
+            assert script(item, "prerequest").endswith("\n" + unique.rstrip("\n")), item["name"]
+    defined = re.findall(r"^function (\w+)\(", helpers + unique, flags=re.MULTILINE)
+    assert {"at", "jsonType", "shapeProblems", "checkShape", "expectStatus", "uniqueSuffix"} <= set(defined)
     for module in PACKAGE_DIR.glob("*.py"):
         text = module.read_text(encoding="utf-8")
         for name in defined:
@@ -251,8 +275,10 @@ def own_mock() -> Iterator[RunningMock]:
 
 
 def run_newman(newman: str, mock: RunningMock, token: str, tmp_path: Path,
-               collection: Path = POSTMAN_DIR / COLLECTION_FILE) -> tuple[int, dict[str, Any], str]:
-    mock.reset()
+               collection: Path = POSTMAN_DIR / COLLECTION_FILE, *, reset: bool = True,
+               ) -> tuple[int, dict[str, Any], str]:
+    if reset:
+        mock.reset()
     environment = committed(ENVIRONMENT_FILE)
     for value in environment["values"]:
         value["value"] = {"baseUrl": mock.base_url, "apiToken": token}[value["key"]]
@@ -265,6 +291,11 @@ def run_newman(newman: str, mock: RunningMock, token: str, tmp_path: Path,
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     return run.returncode, json.loads(report_file.read_text(encoding="utf-8"))["run"], run.stdout + run.stderr
+
+
+def sent_body(report: dict[str, Any], name: str) -> dict[str, Any]:
+    [execution] = [e for e in report["executions"] if e["item"]["name"] == name]
+    return dict(json.loads(execution["request"]["body"]["raw"]))
 
 
 def test_collection_passes_against_a_fresh_mock(
@@ -283,6 +314,25 @@ def test_collection_passes_against_a_fresh_mock(
     assert created[0]["response"]["code"] == 201
     created_id = json.loads(bytes(created[0]["response"]["stream"]["data"]).decode())["data"]["id"]
     assert fetched[0]["request"]["url"]["path"][-1] == str(created_id)
+
+
+def test_collection_passes_twice_in_a_row_without_a_reset(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """The full create sends the guide's external_id with a suffix of its own
+    each time, so the second run's is not `has already been taken`."""
+    newman = require_tool("newman")
+    own_mock.reset()
+    external_ids = []
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        code, report, output = run_newman(newman, own_mock, tokens[1].token, tmp_path / run, reset=False)
+        assert code == 0, f"{run} run:\n{output}"
+        assert report["failures"] == [], run
+        external_ids.append(sent_body(report, "Create a patient (full)")["external_id"])
+    first, second = external_ids
+    assert first != second
+    assert re.fullmatch(r"ext_2841-[0-9a-z]+", first) and re.fullmatch(r"ext_2841-[0-9a-z]+", second)
 
 
 def test_collection_fails_with_a_revoked_token(

@@ -6,14 +6,14 @@ a JSON answer, and the shape of the body: the required fields of the spec's
 response schema, recursively, with their JSON types, and no field the schema
 closes out. Where it applies it also checks that the answer echoes the values
 sent, the paging parameters, the requested expansion fields and the id asked
-for. The collection runs under newman against a freshly reset mock
-(tests/integrations/test_postman.py).
+for. The collection runs under newman against the mock, and again right
+after without a reset (tests/integrations/test_postman.py).
 
 One job per module, each using only those before it:
 
     shapes       what a test script checks of an answer, from its schema
     links        which answer sets which collection variable (the spec's `links`)
-    scripts      each request's test script (its JavaScript helpers in helpers.js)
+    scripts      each request's test and pre-request scripts (JavaScript in *.js)
     guide        the guide's curls and the fixture patient they use (fixtures/guide_examples.json)
     collection   the collection and environment documents
     cli          `dentare-mock postman`

@@ -10,6 +10,10 @@ The collection has two folders:
   patient through the collection variable `patientId`).
 * "Guide examples": every curl of the public guide, as written there
   (fixtures/guide_examples.json lists them).
+
+A body value the API keeps unique (`UNIQUE_FIELDS`) is sent as the example's
+value plus `-{{uniqueSuffix}}`, which the request's pre-request script sets
+afresh for each send: the collection runs again without a reset.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from dentare_spec import ApiSpec, Operation, Parameter, SpecError
 
 from .guide import GuideExample, GuideExamples
 from .links import LinkVariable, link_variables, path_variable
-from .scripts import Check, checks_script, derive_check
+from .scripts import Check, checks_script, derive_check, unique_values_script
 
 __all__ = [
     "COLLECTION_FILE",
     "ENVIRONMENT_FILE",
+    "UNIQUE_FIELDS",
+    "UNIQUE_SUFFIX",
     "build_collection",
     "build_environment",
     "render",
@@ -40,6 +46,13 @@ COLLECTION_FILE = "dentare-api.postman_collection.json"
 ENVIRONMENT_FILE = "dentare.postman_environment.json"
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 _NAMESPACE = uuid.UUID("6f1d5c0e-8a43-4c1b-9d7e-2b0c4e5a7d21")  # fixed, so ids are stable across runs
+
+#: Request body fields the API keeps unique in an account. From the spec's
+#: PatientWritable: "`external_id` is unique within an account (`has already
+#: been taken`)", prose the spec has no keyword for.
+UNIQUE_FIELDS = ("external_id",)
+#: The variable a unique value is sent with (set by the pre-request script).
+UNIQUE_SUFFIX = "uniqueSuffix"
 
 
 def build_collection(spec: ApiSpec, guide: GuideExamples) -> dict[str, Any]:
@@ -191,13 +204,27 @@ def _item(
     if accept:
         headers.append({"key": "Accept", "value": "application/json"})
     request: dict[str, Any] = {"method": method, "header": headers, "url": url, "description": description}
+    events = []
     if body is not None:
+        body, unique = _with_unique_values(body)
+        if unique:
+            events.append(_event("prerequest", unique_values_script(unique, UNIQUE_SUFFIX)))
         request["body"] = {
             "mode": "raw",
             "raw": json.dumps(body, indent=2, ensure_ascii=False),
             "options": {"raw": {"language": "json"}},
         }
-    return {"name": name, "event": [_event("test", checks_script(check))], "request": request, "response": []}
+    events.append(_event("test", checks_script(check)))
+    return {"name": name, "event": events, "request": request, "response": []}
+
+
+def _with_unique_values(body: Any) -> tuple[Any, list[str]]:
+    """The body with each unique text value suffixed by the per-send variable, and those fields."""
+    if not isinstance(body, Mapping):
+        return body, []
+    unique = [key for key in UNIQUE_FIELDS if isinstance(body.get(key), str)]
+    suffix = f"-{{{{{UNIQUE_SUFFIX}}}}}"
+    return {key: f"{value}{suffix}" if key in unique else value for key, value in body.items()}, unique
 
 
 def _event(listen: str, lines: list[str]) -> dict[str, Any]:

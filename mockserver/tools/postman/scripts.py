@@ -1,5 +1,7 @@
-"""The test script of a request: what it checks (from the operation's
-success answer, the values sent and the link variables) and the script itself.
+"""The scripts of a request: what its test script checks (from the
+operation's success answer, the values sent and the link variables), the
+test script itself, and the pre-request script of a request whose body holds
+values the API keeps unique.
 
 The JavaScript lives in the `.js` files beside this module (package data,
 read at generation time): a generated script is a few lines of data and
@@ -20,7 +22,7 @@ from dentare_spec import ApiSpec, Operation, split_pointer
 from .links import LinkVariable
 from .shapes import echo_root, find_property, response_shape
 
-__all__ = ["GENERATED", "Check", "checks_script", "derive_check", "read_js"]
+__all__ = ["GENERATED", "Check", "checks_script", "derive_check", "read_js", "unique_values_script"]
 
 GENERATED = "// Generated from spec/openapi.yaml by `dentare-mock postman`; do not edit by hand."
 EXPANSIONS_PARAMETER = "fields"  # the query parameter that names expansion fields
@@ -116,6 +118,20 @@ def checks_script(check: Check) -> list[str]:
     for name, pointer in check.sets:
         lines.append(f"keepFromAnswer({_js(name)}, {_js(split_pointer(pointer))}, {check.status});")
     return [*lines, "", *read_js("helpers.js")]
+
+
+def unique_values_script(fields: Sequence[str], variable: str) -> list[str]:
+    """The pre-request script of a request whose body sends `fields`, values
+    the API keeps unique, with `{{variable}}` appended: it sets the variable
+    afresh for each send."""
+    return [
+        GENERATED,
+        f"// The API keeps {', '.join(fields)} unique in an account: the body sends the example's value",
+        f"// with {{{{{variable}}}}}, set here for each send, so the request runs again without a reset.",
+        f"pm.variables.set({_js(variable)}, uniqueSuffix());",
+        "",
+        *read_js("unique.js"),
+    ]
 
 
 @cache
