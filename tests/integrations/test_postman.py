@@ -335,6 +335,25 @@ def test_collection_passes_twice_in_a_row_without_a_reset(
     assert re.fullmatch(r"ext_2841-[0-9a-z]+", first) and re.fullmatch(r"ext_2841-[0-9a-z]+", second)
 
 
+def test_a_refused_request_shows_the_error_and_errors_of_the_answer(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Newman's output says why the status was not the one expected."""
+    collection = committed(COLLECTION_FILE)
+    [create] = [i for i in folder(collection, "Guide examples") if i["name"] == "Create a patient (minimal)"]
+    create["request"]["body"]["raw"] = json.dumps({"first_name": "", "last_name": "Hoxha"})
+    collection["item"] = [create]
+    refused = tmp_path / COLLECTION_FILE
+    refused.write_text(json.dumps(collection), encoding="utf-8")
+
+    code, report, output = run_newman(require_tool("newman"), own_mock, tokens[1].token, tmp_path, refused)
+    assert code != 0
+    detail = 'status is 201: got 422 {"error":"Validation failed","errors":{"first_name":["can\'t be blank"]}}'
+    assert detail in output
+    [status_failure] = [f for f in report["failures"] if f["error"]["test"] == "status is 201"]
+    assert status_failure["error"]["message"] == detail
+
+
 def test_collection_fails_with_a_revoked_token(
     own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
 ) -> None:
@@ -342,6 +361,7 @@ def test_collection_fails_with_a_revoked_token(
     assert code != 0, output
     failed_status = {f["source"]["name"] for f in report["failures"] if f["error"]["test"].startswith("status is")}
     assert failed_status == {i["name"] for i in requests_of(committed(COLLECTION_FILE))}
+    assert 'status is 200: got 401 {"error":"Unauthorized"}' in output
 
 
 def test_shape_checks_catch_a_missing_and_an_unexpected_field(

@@ -1,8 +1,9 @@
 """The Postman collection "Dentare API" and environment "Dentare", generated
 from the spec: `dentare-mock postman --out postman/`.
 
-Every request's test script asserts the status the spec gives for success,
-a JSON answer, and the shape of the body: the required fields of the spec's
+Every request's test script asserts the status the spec gives for success
+(on any other, the failure shows the answer's `error` and `errors`), a JSON
+answer, and the shape of the body: the required fields of the spec's
 response schema, recursively, with their JSON types, and no field the schema
 closes out. Where it applies it also checks that the answer echoes the values
 sent, the paging parameters, the requested expansion fields and the id asked
