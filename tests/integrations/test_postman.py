@@ -1,11 +1,12 @@
 """The Postman collection and environment: up to date with the spec, true to
 the guide, and passing under newman against a freshly started mock, twice in
-a row."""
+a row, also when run as the README says."""
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -37,6 +38,8 @@ SPEC_PATH = ROOT / "spec" / "openapi.yaml"
 FIXTURES_DIR = ROOT / "fixtures"
 POSTMAN_DIR = ROOT / "postman"
 PACKAGE_DIR = ROOT / "mockserver" / "tools" / "postman"
+README = ROOT / "README.md"
+NEWMAN_MARKER = "<!-- newman -->"
 SPEC = load_spec(SPEC_PATH)
 PRODUCTION = "https://dentare.io/api/v1"
 
@@ -390,3 +393,79 @@ def test_shape_checks_catch_a_missing_and_an_unexpected_field(
     messages = " ".join(f["error"]["message"] for f in report["failures"])
     assert "plan" in messages and "sgid" in messages
 
+
+# --- the README's newman command --------------------------------------------------------------
+
+
+def readme_newman_command() -> str:
+    """The one command (a code span or a fenced line naming newman) between
+    the README's two `<!-- newman -->` lines."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    marks = [i for i, line in enumerate(lines) if line.strip() == NEWMAN_MARKER]
+    assert len(marks) == 2, f"README.md needs the newman command between two {NEWMAN_MARKER} lines"
+    block = lines[marks[0] + 1 : marks[1]]
+    if any(line.strip().startswith("```") for line in block):
+        commands = [line.strip() for line in block if "newman" in line and not line.strip().startswith("```")]
+    else:
+        commands = [span for span in re.findall(r"`([^`]+)`", "\n".join(block)) if "newman" in span]
+    assert len(commands) == 1, f"expected one newman command between the markers, found {commands}"
+    return commands[0]
+
+
+def readme_checkout(tmp_path: Path, mock: RunningMock, *, npm_ci: bool) -> Path:
+    """A checkout as the README's command sees it: the Postman files and
+    package.json, with node_modules when `npm ci` ran. The environment's
+    baseUrl is this test's mock, not the default port 8000 (the only change)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "postman").mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(ROOT / name, checkout / name)
+    shutil.copy(POSTMAN_DIR / COLLECTION_FILE, checkout / "postman" / COLLECTION_FILE)
+    environment = committed(ENVIRONMENT_FILE)
+    for value in environment["values"]:
+        if value["key"] == "baseUrl":
+            value["value"] = mock.base_url
+    (checkout / "postman" / ENVIRONMENT_FILE).write_text(json.dumps(environment), encoding="utf-8")
+    if npm_ci:
+        (checkout / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    return checkout
+
+
+def run_readme_command(checkout: Path, token: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", readme_newman_command()], cwd=checkout, env={**os.environ, "TOKEN": token},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_readme_newman_command_pins_the_version_npm_ci_installs() -> None:
+    """Pinned, npx runs the same newman before `npm ci` as after it."""
+    pinned = re.search(r"\bnewman@(\S+)", readme_newman_command())
+    assert pinned is not None, f"the README's command does not pin newman: {readme_newman_command()}"
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    assert pinned.group(1) == package["devDependencies"]["newman"]
+
+
+def test_readme_newman_command_runs_after_npm_ci(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    require_tool("npx")
+    require_tool("newman")
+    own_mock.reset()
+    run = run_readme_command(readme_checkout(tmp_path, own_mock, npm_ci=True), tokens[1].token)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert own_mock.base_url in run.stdout and "AssertionError" not in run.stdout
+
+
+def test_readme_newman_command_runs_in_a_fresh_checkout(
+    own_mock: RunningMock, tokens, require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Only the README's command 1 ran: no node_modules, no terminal to answer
+    a prompt of npx."""
+    require_tool("npx")
+    own_mock.reset()
+    checkout = readme_checkout(tmp_path, own_mock, npm_ci=False)
+    run = run_readme_command(checkout, tokens[1].token)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    assert own_mock.base_url in run.stdout and "AssertionError" not in run.stdout
+    assert not (checkout / "node_modules").exists()
