@@ -254,6 +254,15 @@ def test_guide_examples_name_a_patient_of_the_fixtures(tmp_path: Path) -> None:
         read_guide_examples(fixtures)
 
 
+def test_a_malformed_guide_example_is_named(tmp_path: Path) -> None:
+    fixtures = fixtures_copy(tmp_path)
+    described = json.loads((fixtures / "guide_examples.json").read_text(encoding="utf-8"))
+    described["examples"][1].pop("operation")
+    (fixtures / "guide_examples.json").write_text(json.dumps(described), encoding="utf-8")
+    with pytest.raises(FixtureError, match=r"guide_examples\.json: 'operation' must be str, not None"):
+        read_guide_examples(fixtures)
+
+
 def test_cli_says_which_fixtures_file_is_missing(tmp_path: Path) -> None:
     fixtures = fixtures_copy(tmp_path)
     (fixtures / "guide_examples.json").unlink()

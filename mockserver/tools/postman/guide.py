@@ -19,6 +19,7 @@ from ...store.documents import read_json
 __all__ = ["GUIDE_EXAMPLES_FILE", "GuideExample", "GuideExamples", "read_guide_examples"]
 
 GUIDE_EXAMPLES_FILE = "guide_examples.json"
+_REQUIRED = object()
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,12 @@ def read_guide_examples(fixtures_dir: Path) -> GuideExamples:
         leaves = _field(document, "leaves_patient", str)
     except (TypeError, ValueError) as exc:
         raise FixtureError(f"{source}: {exc}") from None
-    patient = _patient(fixtures_dir / "patients.json", patient_id)
+    first_name, last_name, account_id = _patient(fixtures_dir / "patients.json", patient_id)
     return GuideExamples(
         examples=examples,
         patient_id=patient_id,
-        patient_name=f"{patient['first_name']} {patient['last_name']}",
-        account_id=int(patient["account_id"]),
+        patient_name=f"{first_name} {last_name}",
+        account_id=account_id,
         leaves_patient=leaves,
     )
 
@@ -79,10 +80,10 @@ def _example(raw: Any) -> GuideExample:
     )
 
 
-def _field(holder: Any, key: str, kind: type, default: Any = None) -> Any:
+def _field(holder: Any, key: str, kind: type, default: Any = _REQUIRED) -> Any:
     if not isinstance(holder, Mapping):
         raise TypeError(f"expected an object with {key!r}")
-    if key not in holder and default is not None:
+    if key not in holder and default is not _REQUIRED:
         return default
     value = holder.get(key)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -90,9 +91,18 @@ def _field(holder: Any, key: str, kind: type, default: Any = None) -> Any:
     return value
 
 
-def _patient(source: Path, patient_id: int) -> Mapping[str, Any]:
-    patients = read_json(source).get("patients", []) if source.exists() else []
-    for patient in patients:
+def _patient(source: Path, patient_id: int) -> tuple[str, str, int]:
+    """First name, last name and account of the patient with this id."""
+    document = read_json(source) if source.exists() else {}
+    patients = document.get("patients") if isinstance(document, Mapping) else None
+    for patient in patients if isinstance(patients, list) else []:
         if isinstance(patient, Mapping) and patient.get("id") == patient_id:
-            return patient
+            try:
+                return (
+                    _field(patient, "first_name", str),
+                    _field(patient, "last_name", str),
+                    _field(patient, "account_id", int),
+                )
+            except (TypeError, ValueError) as exc:
+                raise FixtureError(f"{source}: patient {patient_id}: {exc}") from None
     raise FixtureError(f"{source}: no patient {patient_id}, which {GUIDE_EXAMPLES_FILE} says the guide's curls use")
