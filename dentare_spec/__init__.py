@@ -18,6 +18,7 @@ from ._decisions import Alternative, Catalogue, DecisionPoint, Profile
 from ._exceptions import SpecError
 from ._loader import read_document, resolve_pointer, resolve_refs
 from ._model import ApiSpec, Link, Operation, Parameter, Response, load_spec
+from ._pointers import at_pointer, response_body_pointer, split_pointer
 from ._resources import default_spec_path, spec_dir
 from ._schema import Constraints, ObjectShape, all_of, constraints, json_type_of, json_types, object_shape, value_type
 
@@ -35,6 +36,7 @@ __all__ = [
     "Response",
     "SpecError",
     "all_of",
+    "at_pointer",
     "constraints",
     "default_spec_path",
     "json_type_of",
@@ -44,6 +46,8 @@ __all__ = [
     "read_document",
     "resolve_pointer",
     "resolve_refs",
+    "response_body_pointer",
     "spec_dir",
+    "split_pointer",
     "value_type",
 ]

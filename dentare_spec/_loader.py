@@ -18,6 +18,7 @@ from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._exceptions import SpecError
+from ._pointers import split_pointer
 
 __all__ = ["read_document", "resolve_pointer", "resolve_refs", "validate_document"]
 
@@ -51,8 +52,7 @@ def resolve_pointer(root: Mapping[str, Any], ref: str) -> Any:
     if not ref.startswith("#/"):
         raise SpecError(f"only local references are supported, not {ref!r}")
     target: Any = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
+    for part in split_pointer(ref[1:]):
         if not isinstance(target, Mapping) or part not in target:
             raise SpecError(f"reference {ref!r} points at nothing")
         target = target[part]

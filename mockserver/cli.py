@@ -27,7 +27,7 @@ ADMIN_KEY_ENV = "DENTARE_MOCK_ADMIN_KEY"
 SUBCOMMANDS = {
     "proxy": "mockserver.tools.proxy",
     "import-csv": "mockserver.tools.csv_import",
-    "postman": "mockserver.tools.postman",
+    "postman": "mockserver.tools.postman.cli",
 }
 
 
