@@ -17,7 +17,7 @@ from ..domain.models import Account, Token, User
 from ..domain.records import Patient
 from .planner import PatientQuery
 
-__all__ = ["Backend", "Principal"]
+__all__ = ["Backend", "Principal", "StoreRules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,30 @@ class Principal:
     account_id: int
     user: User
     token_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRules:
+    """How a backend answers at the open points that live in the data (the
+    spec's x-decisions; mockserver/decisions.py reads them from the profile).
+    Every backend honours all of them; the defaults are the kit's choices."""
+
+    #: list_order: newest first (descending id) instead of ascending id.
+    newest_first: bool = False
+    #: inactive_filter: `is_active=false` lists active patients too.
+    inactive_lists_all: bool = False
+    #: search_matching: `q` as a case-insensitive substring of the stored values, no folding.
+    plain_search: bool = False
+    #: filter_case: `email` and `personal_no` filters match case included.
+    case_sensitive_filters: bool = False
+    #: phone_filter: the phone filter looks in the E.164 digits only.
+    phone_e164_only: bool = False
+    #: noop_patch: every accepted update moves `updated_at`.
+    noop_touches: bool = False
+    #: timestamps: whole seconds instead of milliseconds.
+    seconds: bool = False
+    #: external_id_unique: two patients of an account may share an external_id.
+    external_id_shared: bool = False
 
 
 class Backend(Protocol):
