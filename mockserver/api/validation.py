@@ -85,11 +85,13 @@ class RequestValidator:
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
         for name, raw_values in seen.items():
-            if len(raw_values) > 1:
+            param = self._query_params[name]
+            if len(raw_values) > 1 and param.type != "array":
                 _add(errors, name, messages.GIVEN_TWICE)
                 continue
-            param = self._query_params[name]
-            coerced = _coerce(param, raw_values[0])
+            # An array given twice is one list: `fields=a&fields=b` is `fields=a,b` (the spec's
+            # `fields`), which is how generated clients send a list (form, exploded).
+            coerced = _coerce(param, ",".join(raw_values))
             if coerced is not _ABSENT:
                 values[name] = coerced
         for error in self._query_validator.iter_errors(values):

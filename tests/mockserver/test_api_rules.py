@@ -165,6 +165,22 @@ def test_archived_are_out_by_default_and_alone_with_is_active_false(api: Any) ->
 
 # -- expansion and localization -------------------------------------------------------------------
 
+@pytest.mark.parametrize("path", ["/patients/4821", "/patients?external_id=&q=hoxha"])
+def test_fields_given_twice_means_a_comma_separated_list(api: Any, path: str) -> None:
+    """Generated clients send a list exploded (`fields=a&fields=b`); it means `fields=a,b`."""
+    client = api(account=1)
+    sep = "&" if "?" in path else "?"
+    exploded = client.get(f"{path}{sep}fields=allergies&fields=vip")
+    joined = client.get(f"{path}{sep}fields=allergies,vip")
+    assert exploded.status_code == joined.status_code == 200
+    assert exploded.json() == joined.json()
+    record = exploded.json()["data"]
+    record = record if isinstance(record, dict) else record[0]
+    assert {"allergies", "vip"} <= record.keys() and "blood_type" not in record
+    refused = client.get(f"{path}{sep}fields=allergies&fields=shoe_size")
+    assert refused.status_code == 422 and refused.json()["errors"] == {"fields": ["is not included in the list"]}
+
+
 def test_expansion_fields_only_when_asked(api: Any) -> None:
     client = api(account=1)
     plain = client.get("/patients/4821").json()["data"]
