@@ -4,13 +4,16 @@ spec and fixtures on 127.0.0.1:8000 and prints a curl to paste."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import importlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dentare_spec import SpecError, default_spec_path
 
@@ -29,12 +32,25 @@ SUBCOMMANDS = {
     "import-csv": "mockserver.tools.csv_import",
     "postman": "mockserver.tools.postman.cli",
 }
+#: One line each for `dentare-mock --help` (the tools are not imported to print it).
+SUBCOMMAND_HELP = {
+    "proxy": "forward to a live deployment and report each request or answer that breaks the spec",
+    "import-csv": "import patients from a CSV file into one account (a running mock or a state file)",
+    "postman": "write the Postman collection and environment generated from the spec",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    width = max(map(len, SUBCOMMAND_HELP)) + 2
+    epilog = "subcommands (dentare-mock NAME --help for their options):\n" + "\n".join(
+        f"  {name:<{width}}{line}" for name, line in SUBCOMMAND_HELP.items()
+    )
     parser = argparse.ArgumentParser(
         prog="dentare-mock",
+        usage="dentare-mock [options]\n       dentare-mock {" + ",".join(SUBCOMMANDS) + "} ...",
         description="Stateful mock of the Dentare Patients API, generated from its OpenAPI spec.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
@@ -102,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    busy = _port_in_use(args.host, args.port)
+    if busy:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {busy}; pick another port with --port")
     _configure_logging(args.log_level)
     try:
         from .web.app import create_app
@@ -119,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._signals import sigterm_as_interrupt
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host)
+    _banner(base_url, settings, args.host, _live_fixture_token(settings.fixtures_dir, app.state.backend))
     # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
@@ -127,14 +146,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if app.state.backend.save_error else 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str) -> None:
-    token = _sample_token(settings.fixtures_dir)
+def _banner(base_url: str, settings: MockSettings, host: str, token: str | None) -> None:
+    root = base_url.rsplit("/api", 1)[0]
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
     print(f"  Base URL: {base_url}")
     if token:
         print("  Try it:")
         print(f'    curl {base_url}/me.json -H "Authorization: Bearer {token}" -H "Accept: application/json"')
-    root = base_url.rsplit("/api", 1)[0]
+    else:
+        print(f"  No fixture token is live in this state: create one on {root}/__mock/tokens")
+        print(f"  (or: curl -X POST {root}/__mock/accounts/1/tokens -H 'Content-Type: application/json' "
+              "-d '{\"name\": \"try\"}')")
     print(f"  API reference: {root}/docs    API Tokens page: {root}/__mock/tokens")
     print(f"  Control API: {root}/__mock (reset, tokens, state)")
     if settings.state_file is not None:
@@ -147,18 +169,37 @@ def _banner(base_url: str, settings: MockSettings, host: str) -> None:
     print(flush=True)
 
 
-def _sample_token(fixtures_dir: Path | None) -> str | None:
-    """A live fixture token for the banner's curl (fixtures keep them in clear)."""
+def _live_fixture_token(fixtures_dir: Path | None, backend: Any) -> str | None:
+    """A token for the banner's curl that works in the state as loaded: only the
+    fixtures know secrets in clear, and a state file may have revoked them."""
+    for secret in _fixture_secrets(fixtures_dir):
+        try:
+            asyncio.run(backend.authenticate(secret))
+        except MockError:
+            continue
+        return secret
+    return None
+
+
+def _fixture_secrets(fixtures_dir: Path | None) -> list[str]:
     if fixtures_dir is None or not (fixtures_dir / "accounts.json").exists():
-        return None
+        return []
     try:
         accounts = read_json(fixtures_dir / "accounts.json").get("accounts", [])
     except MockError:
-        return None
-    for account in accounts:
-        for token in account.get("tokens", []):
-            if token.get("token") and not token.get("revoked"):
-                return str(token["token"])
+        return []
+    return [str(t["token"]) for a in accounts for t in a.get("tokens", []) if t.get("token")]
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on, or None; checked before the (maybe slow) start-up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
     return None
 
 

@@ -55,3 +55,78 @@ def test_bad_fixtures_are_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run_cli("--fixtures", str(tmp_path), "--port", str(free_port()))
     assert result.returncode == 2 and "accounts.json is not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_help_lists_each_subcommand_with_one_line() -> None:
+    from mockserver.cli import SUBCOMMANDS
+
+    result = run_cli("--help")
+    assert result.returncode == 0
+    listed = dict(re.findall(r"^  ([a-z-]+) {2,}(\S.*)$", result.stdout.split("subcommands", 1)[1], re.MULTILINE))
+    assert set(listed) == set(SUBCOMMANDS), result.stdout
+    for name in SUBCOMMANDS:
+        sub = run_cli(name, "--help")
+        assert sub.returncode == 0 and f"dentare-mock {name}" in sub.stdout, sub.stderr
+
+
+def test_a_port_in_use_fails_before_the_banner_with_a_hint() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--port", str(port))
+    assert result.returncode == 2
+    assert re.fullmatch(rf"dentare-mock: error: cannot listen on 127\.0\.0\.1:{port}: .*--port\n", result.stderr)
+    assert "Traceback" not in result.stderr and "Dentare mock serving" not in result.stdout
+
+
+def _banner_of(*args: str) -> str:
+    """Start the mock, read its banner up to the Control API line, stop it (by PID)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/__mock/accounts", process=process)
+        lines = []
+        while not lines or "Control API" not in lines[-1]:
+            lines.append(process.stdout.readline())  # type: ignore[union-attr]
+        return "".join(lines)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_banner_token_is_live_in_the_loaded_state(tmp_path: Path) -> None:
+    """A state file that revoked the first fixture token: the banner offers a live one."""
+    from tests.conftest import load_tokens, spawn_mock
+
+    state = tmp_path / "state.json"
+    first = load_tokens()[1].live[0]
+    with spawn_mock("--state-file", str(state)) as mock:
+        tokens = httpx.get(f"{mock.root_url}/__mock/accounts/1/tokens").json()["data"]
+        revoke = next(t["id"] for t in tokens if not t["revoked"])
+        assert httpx.delete(f"{mock.root_url}/__mock/tokens/{revoke}").status_code == 200
+        assert httpx.get(f"{mock.base_url}/me.json", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+    banner = _banner_of("--state-file", str(state))
+    token = re.search(r"Bearer (dnt_\w+)", banner)
+    assert token and token.group(1) != first, banner
+    with spawn_mock("--state-file", str(state)) as mock:
+        answer = httpx.get(f"{mock.base_url}/me.json", headers={"Authorization": f"Bearer {token.group(1)}"})
+        assert answer.status_code == 200
+
+
+def test_banner_says_how_to_get_a_token_when_no_fixture_token_is_live(tmp_path: Path) -> None:
+    from tests.conftest import spawn_mock
+
+    state = tmp_path / "state.json"
+    with spawn_mock("--state-file", str(state)) as mock:
+        for account in (1, 2, 3):
+            for token in httpx.get(f"{mock.root_url}/__mock/accounts/{account}/tokens").json()["data"]:
+                if not token["revoked"]:
+                    httpx.delete(f"{mock.root_url}/__mock/tokens/{token['id']}").raise_for_status()
+    banner = _banner_of("--state-file", str(state))
+    assert "Bearer" not in banner and "No fixture token is live" in banner and "/__mock/tokens" in banner
