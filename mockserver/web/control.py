@@ -32,6 +32,7 @@ from .._exceptions import (
     ValidationFailed,
 )
 from ..api import messages
+from ..api.csv_rows import CsvOptions
 from ..api.errors import http_error
 from ..api.responses import error_response, json_response
 from ..domain.models import Token
@@ -143,11 +144,26 @@ async def import_csv(request: Request) -> Response:
     charset = params.strip().lower().replace('"', "")
     if media_type.strip().lower() != "text/csv" or charset not in ("", "charset=utf-8"):
         raise UnsupportedMediaType("Unsupported Media Type: send the file as Content-Type: text/csv; charset=utf-8")
+    options = _csv_options(request)
     data = await _limited_body(request, MAX_IMPORT_BYTES)
-    patients = await request.app.state.importer.import_into(backend, account_id, data)
+    patients = await request.app.state.importer.import_into(backend, account_id, data, options)
     return json_response(201, {
         "status": "imported", "account_id": account_id, "imported": len(patients), "ids": [p.id for p in patients],
     })
+
+
+def _csv_options(request: Request) -> CsvOptions:
+    """`?date_format=DD.MM.YYYY&phone_country=MK`, as import-csv's --date-format and --phone-country."""
+    given = {name: request.query_params.get(name) or None for name in ("date_format", "phone_country")}
+    errors: dict[str, list[str]] = {}
+    for name, value in given.items():
+        try:
+            CsvOptions(**{name: value})
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise ValidationFailed(errors)
+    return CsvOptions(**given)
 
 
 def control_routes() -> list[Route]:
