@@ -23,7 +23,8 @@ from ._exceptions import (
 from .config import RunConfig
 from .context import RunContext, preflight
 from .facts import SpecFacts, load_facts
-from .registry import CHECKS, Check, Observed, check, probe, select_checks
+from .registry import CHECKS, Check, Observed, check, probe
+from .suite import select_checks
 from .transport import Client, Exchange, mask
 
 __all__ = [

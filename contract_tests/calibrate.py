@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .context import RunContext, preflight
 from .examples import example_database
-from .registry import Observed, select_checks
+from .registry import Observed
+from .suite import select_checks
 
 __all__ = ["Calibration", "calibrate"]
 

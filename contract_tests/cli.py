@@ -23,7 +23,7 @@ from .config import RunConfig
 from .context import RunContext, preflight
 from .examples import example_database
 from .options import TOKEN_OPTIONS, add_to_argparse, to_pytest_args
-from .registry import select_checks
+from .suite import select_checks
 
 __all__ = ["build_parser", "main"]
 

@@ -28,8 +28,9 @@ from .config import RunConfig
 from .context import RunContext, preflight
 from .examples import example_database
 from .options import OPTIONS, add_to_pytest
-from .registry import Check, Observed, select_checks
+from .registry import Check, Observed
 from .report import Outcome, write_report
+from .suite import select_checks
 
 __all__ = ["pytest_addoption", "run_check"]
 

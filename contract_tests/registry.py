@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import RunContext
     from .transport import Exchange
 
-__all__ = ["CHECKS", "Check", "Observed", "check", "probe", "select_checks"]
+__all__ = ["CHECKS", "Check", "Observed", "check", "probe"]
 
 NEEDS = frozenset({"other_token", "revoked_token"})
 
@@ -98,11 +97,3 @@ def _needs(needs: Iterable[str]) -> frozenset[str]:
     if found - NEEDS:
         raise ValueError(f"unknown needs {sorted(found - NEEDS)}; known: {sorted(NEEDS)}")
     return found
-
-
-def select_checks(patterns: list[str] | None) -> list[Check]:
-    """Checks matching any glob in `patterns` (all when none), in registration order."""
-    from . import checks as _guide  # noqa: F401  (registers the guide checks)
-    from . import decisions as _decided  # noqa: F401  (registers the probes)
-
-    return [c for c in CHECKS.values() if not patterns or any(fnmatch(c.name, p) or c.group == p for p in patterns)]

@@ -178,6 +178,11 @@ def noop_patch(ctx: RunContext) -> Observed:
     time.sleep(1.1)  # a clock of whole seconds must be able to move
     exchange = ctx.api.patch(patient["id"], {})
     after = ctx.expect.patient(ctx.api.get(patient["id"])).get("updated_at")
+    time.sleep(1.1)
+    changed = ctx.api.patch(patient["id"], {"first_name": "Changed"})
+    moved = ctx.expect.patient(ctx.api.get(patient["id"])).get("updated_at")
+    if moved == after:  # both alternatives move it on a real change
+        return none_of(f"updated_at stays {moved} even when a value changes", changed)
     if before == after:
-        return saw("keeps_updated_at", f"updated_at stays {after}", exchange)
-    return saw("touches", f"updated_at {before} -> {after}", exchange)
+        return saw("keeps_updated_at", f"updated_at stays {after} on an empty PATCH, moves on a change", exchange)
+    return saw("touches", f"updated_at {before} -> {after} on an empty PATCH", exchange)

@@ -92,7 +92,7 @@ def run_contract(
     if junit_path.exists():
         result.junit = ET.parse(junit_path).getroot()
         for case in result.junit.iter("testcase"):
-            rule = case.get("name", "").removeprefix("test_rule[").removesuffix("]")
+            rule = case.get("name", "").removeprefix("test_check[").removesuffix("]")
             if case.find("failure") is not None or case.find("error") is not None:
                 result.failed.add(rule)
             elif (skip := case.find("skipped")) is not None:
