@@ -4,8 +4,9 @@ share, each through the run's client, and the small walks built on them
 
 from __future__ import annotations
 
+import builtins
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._exceptions import RuleFailure
@@ -51,13 +52,15 @@ class PatientsApi:
         return self.client.patch(self.facts.patient_path(patient_id), token=token or self.token, json_body=body,
                                  headers=headers)
 
-    def create(self, token: str | None = None, *, headers: dict[str, str] | None = None, **fields: Any) -> Exchange:
+    def create(self, token: str | None = None, *, headers: Mapping[str, str] | None = None, **fields: Any
+               ) -> Exchange:
         """POST a patient tagged with this run's external_id (unless the caller sets one, or None)."""
         body: JsonObject = {"first_name": "Contract", "last_name": "Test", **fields}
         body.setdefault("external_id", self.tracker.new_tag())
         if body["external_id"] is None:
             del body["external_id"]
-        exchange = self.client.post(self.list_path, token=token or self.token, json_body=body, headers=headers)
+        exchange = self.client.post(self.list_path, token=token or self.token, json_body=body,
+                                    headers=dict(headers or {}))
         self.tracker.track(exchange, token or self.token)
         return exchange
 
@@ -73,7 +76,7 @@ class PatientsApi:
     # -- walks ------------------------------------------------------------
 
     def walk(self, token: str | None = None, per_page: int | None = None,
-             **params: Any) -> Iterator[tuple[Exchange, list[JsonObject], JsonObject]]:
+             **params: Any) -> Iterator[tuple[Exchange, builtins.list[JsonObject], JsonObject]]:
         """Every page of a list, in order: (exchange, data, meta)."""
         per_page = per_page or self.facts.per_page[2]
         page = self.facts.page_min
@@ -85,7 +88,7 @@ class PatientsApi:
                 return
             page += 1
 
-    def all_ids(self, token: str | None = None, **params: Any) -> list[int]:
+    def all_ids(self, token: str | None = None, **params: Any) -> builtins.list[int]:
         return [item["id"] for _, data, _ in self.walk(token, **params) for item in data]
 
     def total(self, token: str | None = None, **params: Any) -> int:

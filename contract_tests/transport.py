@@ -297,8 +297,9 @@ class Client:
             raise TargetUnreachable(
                 f"{self.base_url} did not finish its answer within {self.timeout:g} s ({size} bytes so far)"
             )
+        # What requests' own `.content` would have left: the body read, the stream spent.
         response._content = b"".join(chunks)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
 
     def _record(self, response: requests.Response, elapsed: float) -> None:
         request = response.request

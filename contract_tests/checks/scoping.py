@@ -101,8 +101,8 @@ def unknown_id(ctx: RunContext) -> None:
 def list_isolation(ctx: RunContext) -> None:
     other = ctx.config.other_token
     assert other is not None
-    mine = set(ctx.api.all_ids()) | set(ctx.api.all_ids(is_active=False))
-    theirs = set(ctx.api.all_ids(other)) | set(ctx.api.all_ids(other, is_active=False))
+    mine: set[int] = set(ctx.api.all_ids()) | set(ctx.api.all_ids(is_active=False))
+    theirs: set[int] = set(ctx.api.all_ids(other)) | set(ctx.api.all_ids(other, is_active=False))
     shared = sorted(mine & theirs)
     ctx.expect.that(not shared, "no patient listed by both accounts", f"both list ids {shared[:10]}")
     if ctx.config.read_only:

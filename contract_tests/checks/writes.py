@@ -203,7 +203,9 @@ def patch_invalid(ctx: RunContext) -> None:
        writes=True)
 def phone_e164(ctx: RunContext) -> None:
     for country, (international, national, e164) in COUNTRY_PHONES.items():
-        for fields in ({"phone": e164}, {"phone": international}, {"phone": national, "phone_country": country}):
+        cases: list[dict[str, Any]] = [{"phone": e164}, {"phone": international},
+                                       {"phone": national, "phone_country": country}]
+        for fields in cases:
             exchange = ctx.api.create(**fields)
             got = ctx.expect.patient(exchange, 201)
             ctx.expect.that(got.get("phone_e164") == e164, f"phone_e164 {e164} for {fields}", got.get("phone_e164"),

@@ -3,6 +3,8 @@ filter, query parameters the guide does not define, `fields` on the list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..context import RunContext
 from ..registry import Observed, probe
 from ._support import is_error, listed_ids, none_of, saw
@@ -43,7 +45,8 @@ def invalid_paging(ctx: RunContext) -> Observed:
     """page=0 and per_page=abc: refused, or the defaults."""
     seen = []
     for param, value in (("page", 0), ("per_page", "abc")):
-        exchange = ctx.api.list(**{param: value})
+        bad: dict[str, Any] = {param: value}
+        exchange = ctx.api.list(None, **bad)
         if is_error(exchange, 422, param):
             seen.append(("reject", exchange))
         elif exchange.status == 200:
@@ -143,11 +146,11 @@ def repeated_params(ctx: RunContext) -> Observed:
 def fields_on_list(ctx: RunContext) -> Observed:
     """fields on the list: honoured, or ignored."""
     field = ctx.facts.expansion_fields[0]
-    params: dict[str, object] = {}
+    params: dict[str, Any] = {}
     if not ctx.config.read_only:
         patient = ctx.api.created(**{field: "Contract expansion"})
         params["external_id"] = patient["external_id"]
-    exchange = ctx.api.list(fields=[field], per_page=20, **params)
+    exchange = ctx.api.list(None, fields=[field], per_page=20, **params)
     data, _ = ctx.expect.listing(exchange)
     if any(item.get(field) is not None for item in data):
         return saw("honoured", f"listed patients carry {field}", exchange)

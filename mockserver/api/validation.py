@@ -167,7 +167,7 @@ def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
 
 def _messages(error: jsonschema_rs.ValidationError) -> Iterator[tuple[str, str]]:
     """Rails-style (field, message) pairs for one schema violation."""
-    kind = error.kind
+    kind: Any = error.kind  # the stubs type it as a union of the kinds; each branch reads its own
     name = kind.name
     path = list(error.instance_path)
     field = str(path[0]) if path else messages.BASE
@@ -200,7 +200,8 @@ def _from_branches(context: Iterable[list[jsonschema_rs.ValidationError]], field
 
 
 def _only_not_null(error: jsonschema_rs.ValidationError) -> bool:
-    return error.kind.name == "type" and list(error.kind.types) == ["null"]
+    kind: Any = error.kind
+    return bool(kind.name == "type" and list(kind.types) == ["null"])
 
 
 def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.ValidationError) -> str:
