@@ -38,7 +38,7 @@ def _seeded(ctx: RunContext, machine: Any) -> Any:
 
 def _steps(ctx: RunContext) -> tuple[int, int]:
     """(scenarios, steps per scenario)."""
-    return (2, 5) if ctx.config.quick else (max(3, ctx.config.examples // 4), 8)
+    return (3, 8) if ctx.config.quick else (max(4, ctx.config.examples // 4), 10)
 
 
 @check("create → read → update → read back through the spec's links, every check", writes=True)
