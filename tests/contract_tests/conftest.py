@@ -82,10 +82,10 @@ def run_contract(
             full_env["DENTARE_REVOKED_TOKEN"] = accounts.revoked[1][0]
     full_env.update(env or {})
     full_env["PYTHONPATH"] = str(ROOT)  # from another working directory too
+    command, rest = (args[:1], args[1:]) if args[:1] == ("calibrate",) else ((), args)
     process = subprocess.run(
-        [sys.executable, "-m", "contract_tests.cli", *args[:1] if args[:1] == ("calibrate",) else (),
-         "--base-url", base_url, *(["--junit-xml", str(junit_path)] if junit else []),
-         *(args[1:] if args[:1] == ("calibrate",) else args)],
+        [sys.executable, "-m", "contract_tests.cli", *command, "--base-url", base_url,
+         *(["--junit-xml", str(junit_path)] if junit else []), *rest],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -107,7 +107,8 @@ def calibrations(accounts: Accounts, tmp_path_factory: pytest.TempPathFactory
                  ) -> list[tuple[dict[str, str], dict[str, str], ContractRun]]:
     root = tmp_path_factory.mktemp("calibrations")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_calibrated, seed, accounts, root / f"profile-{seed}") for seed in range(RANDOM_PROFILES)]
+        futures = [pool.submit(_calibrated, seed, accounts, root / f"profile-{seed}")
+                   for seed in range(RANDOM_PROFILES)]
         return [future.result() for future in futures]
 
 
