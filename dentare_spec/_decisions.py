@@ -77,7 +77,7 @@ class Catalogue:
                 point = self.point(str(name))
             except SpecError as exc:
                 raise SpecError(f"{source}: {exc}") from None
-            if alternative not in point.alternatives:
+            if not isinstance(alternative, str) or alternative not in point.alternatives:
                 raise SpecError(
                     f"{source}: {name}: no alternative {alternative!r}; choose one of {', '.join(point.alternatives)}"
                 )
