@@ -184,8 +184,11 @@ _ABSENT = object()
 
 
 def _repeated(param: Parameter, raw_values: list[str], last_wins: bool) -> str | None:
-    """The value of a parameter given more than once: the last under
-    repeated_params=last_wins, else None (422)."""
+    """The value of a parameter given more than once: a comma-separated list
+    (`explode: false`, `fields`) joins them, as the spec says; otherwise the
+    last under repeated_params=last_wins, else None (422)."""
+    if param.type == "array" and not param.explode:
+        return ",".join(value for value in raw_values if value)
     return raw_values[-1] if last_wins else None
 
 
