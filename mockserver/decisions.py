@@ -107,6 +107,11 @@ class ApiRules:
     #: whitespace=trimmed: leading and trailing whitespace of each string in a
     #: write is removed before the body is validated (so blank stays blank).
     trim_whitespace: bool = False
+    #: type_coercion=coerce: a write's value of another JSON type is cast as
+    #: Rails casts it before validation: a number or boolean for a text field
+    #: becomes its text, an integer string for an integer field its number,
+    #: "true"/"false" (and "1"/"0") for a boolean field its value.
+    coerce_types: bool = False
 
     # -- preparing a write -----------------------------------------------------------------------
 
@@ -202,6 +207,7 @@ def read_decisions(spec: ApiSpec) -> Decisions:
         any_content_type=chose("content_type", "lenient"),
         malformed_body_unprocessable=chose("malformed_body", "unprocessable"),
         trim_whitespace=chose("whitespace", "trimmed"),
+        coerce_types=chose("type_coercion", "coerce"),
         phone_as_e164=chose("phone_format", "normalized"),
         keep_national_phones=chose("national_without_country", "keep"),
         phone_country_as_sent=chose("phone_country_stored", "as_sent"),

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import jsonschema_rs
 
-from dentare_spec import Operation, Parameter, json_types, object_shape
+from dentare_spec import Operation, Parameter, json_types, object_shape, value_type
 
 from .._exceptions import NotFound, ValidationFailed
 from ..decisions import ApiRules
@@ -80,6 +80,9 @@ class RequestValidator:
             {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
         ) if rules.malformed_id_unprocessable else None
         self._trim = rules.trim_whitespace
+        self._casts = {
+            name: value_type(sub) for name, sub in object_shape(operation.body_schema or {}).properties.items()
+        } if rules.coerce_types else None
 
     # -- path -------------------------------------------------------------------------------
 
@@ -165,6 +168,8 @@ class RequestValidator:
         fields: dict[str, Any] = document
         if self._trim:
             fields = {name: trim(value) if isinstance(value, str) else value for name, value in fields.items()}
+        if self._casts is not None:
+            fields = {name: _cast(value, self._casts.get(name)) for name, value in fields.items()}
         errors: dict[str, list[str]] = {}
         for error in self._body_validator.iter_errors(fields):
             for field, message in _messages(error):
@@ -314,3 +319,18 @@ def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.Validatio
     if name in bounds:
         return bounds[name](kind.limit)
     return messages.INVALID
+
+
+def _cast(value: Any, kind: str | None) -> Any:
+    """`value` as Rails casts it to a field of JSON type `kind` (type_coercion=coerce); what
+    does not cast stays as it is, for validation to refuse."""
+    if kind == "string" and isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "string" and isinstance(value, (int, float)):
+        return str(value)
+    if kind == "integer" and isinstance(value, str) and _INTEGER.fullmatch(value.strip()) and len(value) <= 20:
+        return int(value)
+    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
+        return value.strip().lower() in ("true", "1")
+    return value
+
