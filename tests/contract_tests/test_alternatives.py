@@ -27,6 +27,9 @@ from .mutants import Accounts
 CATALOGUE = load_spec().catalogue
 ALTERNATIVES = [(p.name, a) for p in CATALOGUE for a in p.alternatives if a != p.default]
 RANDOM_PROFILES = 20
+# The module's fixtures run every alternative's mock and two contract runs
+# against each before the first test: one budget for all of them.
+pytestmark = pytest.mark.timeout(2400)
 
 
 def _profile_file(folder: Path, choices: dict[str, str]) -> Path:
