@@ -53,9 +53,12 @@ def resolve_pointer(root: Mapping[str, Any], ref: str) -> Any:
         raise SpecError(f"only local references are supported, not {ref!r}")
     target: Any = root
     for part in split_pointer(ref[1:]):
-        if not isinstance(target, Mapping) or part not in target:
+        if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        elif isinstance(target, Mapping) and part in target:
+            target = target[part]
+        else:
             raise SpecError(f"reference {ref!r} points at nothing")
-        target = target[part]
     return target
 
 

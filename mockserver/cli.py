@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dentare_spec import SpecError, default_spec_path
+from dentare_spec import Profile, SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec to serve (default: the packaged one)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="answer by this profile of the spec's decisions (YAML `decisions: {point: alternative}`;"
+                             " default: the kit's choices)")
     parser.add_argument("--fixtures", type=Path, default=None,
                         help="folder with accounts.json and patients.json (default: the packaged fixtures)")
     parser.add_argument("--generate", type=int, default=0, metavar="N",
@@ -92,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> MockSettings:
     return MockSettings(
         spec_path=args.spec or default_spec_path(),
+        profile=args.profile,
         fixtures_dir=args.fixtures or default_fixtures_dir(),
         generate=args.generate,
         generate_account=args.generate_account,
@@ -138,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._signals import sigterm_as_interrupt
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, _live_fixture_token(settings.fixtures_dir, app.state.backend))
+    _banner(base_url, settings, args.host, _live_fixture_token(settings.fixtures_dir, app.state.backend),
+            app.state.decisions.profile)
     # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
@@ -146,9 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if app.state.backend.save_error else 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str, token: str | None) -> None:
+def _banner(base_url: str, settings: MockSettings, host: str, token: str | None, profile: Profile) -> None:
     root = base_url.rsplit("/api", 1)[0]
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
+    if settings.profile is not None:
+        differences = ", ".join(f"{point}={alternative}" for point, alternative in profile.differences.items())
+        print(f"  Profile: {settings.profile} ({differences or 'no difference from the kit'})")
     print(f"  Base URL: {base_url}")
     if token:
         print("  Try it:")

@@ -29,7 +29,7 @@ def normalize_phone(raw: str, region: str | None) -> tuple[str, str]:
     if not text.startswith("+") and not region:
         raise InvalidPhone("no_country")
     try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else region.upper())
+        number = phonenumbers.parse(text, None if text.startswith("+") or region is None else region.upper())
     except phonenumbers.NumberParseException:
         raise InvalidPhone() from None
     if not phonenumbers.is_valid_number(number):

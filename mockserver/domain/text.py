@@ -39,7 +39,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-__all__ = ["fold", "is_cyrillic", "localize", "to_ascii", "to_cyrillic", "to_latin"]
+__all__ = ["WHITESPACE", "fold", "is_cyrillic", "localize", "to_ascii", "to_cyrillic", "to_latin", "trim"]
 
 # -- Cyrillic -> Latin --------------------------------------------------------------------
 
@@ -184,6 +184,19 @@ def fold(s: str) -> str:
     if "ia" in s:  # after the letters are in: "иа", "ýa" and "ia" all key as "ija"
         s = s.replace("ia", "ija")
     return s
+
+
+#: What `trim` removes: Unicode whitespace, but not the control characters
+#: Python also counts as whitespace (VT, FF, FS..US, NEL), which are values
+#: the kit's text limits refuse ("is invalid"), not padding.
+WHITESPACE = "".join(
+    ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
+)
+
+
+def trim(s: str) -> str:
+    """`s` without leading and trailing whitespace (whitespace=trimmed)."""
+    return s.strip(WHITESPACE)
 
 
 def is_cyrillic(s: str) -> bool:
