@@ -381,7 +381,7 @@ def _(m: Mock) -> None:
 @check("transliteration", "scripts")
 def _(m: Mock) -> None:
     maria = m.read(f"/patients/{MARIA}?lang=mk")["data"]
-    assert maria["display_name"] == "Мариа Хоџа" and maria["first_name"] == "Maria"
+    assert maria["display_name"] == "Марија Хоџа" and maria["first_name"] == "Maria"
     created = m.create(first_name="Ѓорѓи", last_name="Стојановски")
     assert m.read(f"/patients/{created['id']}?lang=en")["data"]["display_last_name"] == "Stojanovski"
 
