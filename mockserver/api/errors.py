@@ -8,6 +8,8 @@ from .._exceptions import (
     InvalidPhone,
     Missing,
     NotFound,
+    NotSaved,
+    ServiceUnavailable,
     Taken,
     TokenRefused,
     Unauthorized,
@@ -20,7 +22,8 @@ __all__ = ["http_error"]
 
 def http_error(error: DomainError) -> HTTPError:
     """404 for anything missing (another account's patient included), 401 for a
-    refused token, 422 for a taken value or a phone that cannot be read."""
+    refused token, 422 for a taken value or a phone that cannot be read, 503
+    for a change the state file could not record (nothing was changed)."""
     if isinstance(error, Missing):
         return NotFound()
     if isinstance(error, TokenRefused):
@@ -29,4 +32,6 @@ def http_error(error: DomainError) -> HTTPError:
         return ValidationFailed({error.field: [messages.TAKEN]})
     if isinstance(error, InvalidPhone):
         return ValidationFailed({"phone": [messages.phone_message(error.reason)]})
+    if isinstance(error, NotSaved):
+        return ServiceUnavailable(f"Service Unavailable: {error}; nothing was changed, retry later")
     raise TypeError(f"no answer for {type(error).__name__}")  # a new DomainError needs a line here

@@ -8,7 +8,6 @@ fixtures do so the README can list them), and it is hashed on load.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ from ..domain.timestamps import format_timestamp, parse_timestamp
 from ..domain.tokens import hash_token
 from .memory import Store
 
-__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "save_state"]
+__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "token_record"]
+
 
 def read_json(path: Path) -> Any:
     try:
@@ -94,7 +94,7 @@ def export_state(store: Store) -> dict[str, Any]:
                     {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar_url": u.avatar_url}
                     for u in account.users.values()
                 ],
-                "tokens": [_token_record(t) for t in store.tokens(account.id)],
+                "tokens": [token_record(t) for t in store.tokens(account.id)],
             }
             for account in store.accounts()
         ],
@@ -102,7 +102,7 @@ def export_state(store: Store) -> dict[str, Any]:
     }
 
 
-def _token_record(token: Token) -> dict[str, Any]:
+def token_record(token: Token) -> dict[str, Any]:
     return {
         "id": token.id,
         "name": token.name,
@@ -112,17 +112,3 @@ def _token_record(token: Token) -> dict[str, Any]:
         "revoked": token.revoked,
         "created_at": format_timestamp(token.created_at),
     }
-
-
-def save_state(store: Store, path: Path) -> None:
-    """Write atomically, so a crash mid-write never leaves a half file: a
-    temporary file beside it, flushed to disk, then renamed over it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as out:
-            out.write(orjson.dumps(export_state(store), option=orjson.OPT_INDENT_2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
