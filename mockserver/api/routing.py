@@ -30,6 +30,7 @@ from ..store.backend import Backend
 from .auth import bearer_token
 from .errors import http_error
 from .handlers import Handler, RequestContext
+from .inputs import loads
 from .responses import dump_json
 from .shaping import Shaper, compile_shaper
 from .validation import RequestValidator
@@ -151,7 +152,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     declared = _header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"Payload Too Large: the body limit is {limit} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -178,7 +179,7 @@ def _parse_json(scope: Scope, raw: bytes) -> Any:
     if not raw.strip():
         raise BadRequest("Malformed JSON: the body is empty; send a JSON object")
     try:
-        return orjson.loads(raw)
+        return loads(raw)  # orjson, and numbers beyond the float range (inputs.py)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON: {_short(str(exc))}") from None
 

@@ -20,7 +20,7 @@ from ..domain.timestamps import format_timestamp, parse_timestamp
 from ..domain.tokens import hash_token
 from .memory import Store
 
-__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "token_record"]
+__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_fixtures_dir", "read_json", "token_record"]
 
 
 def read_json(path: Path) -> Any:
@@ -32,29 +32,44 @@ def read_json(path: Path) -> Any:
         raise FixtureError(f"{path} is not valid JSON: {exc}") from None
 
 
-def load_fixtures_dir(store: Store, folder: Path) -> None:
-    """Load `accounts.json` and (if present) `patients.json` from `folder`."""
+def read_fixtures_dir(folder: Path) -> dict[str, Any]:
+    """`accounts.json` and (if present) `patients.json` of `folder` as one document."""
     accounts = read_json(folder / "accounts.json")
     patients_file = folder / "patients.json"
     patients = read_json(patients_file) if patients_file.exists() else {"patients": []}
-    load_document(store, {**accounts, **patients}, source=str(folder))
+    if not isinstance(accounts, Mapping) or not isinstance(patients, Mapping):
+        raise FixtureError(f"{folder}: accounts.json and patients.json must each hold a JSON object")
+    return {**accounts, **patients}
+
+
+def load_fixtures_dir(store: Store, folder: Path) -> None:
+    """Load `accounts.json` and (if present) `patients.json` from `folder`."""
+    load_document(store, read_fixtures_dir(folder), source=str(folder))
 
 
 def load_document(store: Store, document: Mapping[str, Any], *, source: str = "state") -> None:
     """Add the accounts, tokens and patients of `document` to `store`."""
     if not isinstance(document, Mapping) or not isinstance(document.get("accounts"), list):
         raise FixtureError(f"{source}: expected an object with an 'accounts' list")
+    where = ""
     try:
         for raw in document["accounts"]:
+            where = f"account {raw.get('id')!r}: " if isinstance(raw, Mapping) else ""
             _load_account(store, raw)
-        for raw in document.get("patients", []):
+        patients = document.get("patients", [])
+        if not isinstance(patients, list):
+            raise FixtureError("'patients' must be a list")
+        for raw in patients:
+            where = f"patient {raw.get('id')!r}: " if isinstance(raw, Mapping) else ""
             store.add_patient(store.schema.from_record(raw))
     except FixtureError as exc:
         raise FixtureError(f"{source}: {exc}") from None
     except Missing:
-        raise FixtureError(f"{source}: a patient belongs to an account the document does not define") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FixtureError(f"{source}: {type(exc).__name__}: {exc}") from None
+        raise FixtureError(
+            f"{source}: {where}a patient belongs to an account the document does not define"
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FixtureError(f"{source}: {where}{type(exc).__name__}: {exc}") from None
 
 
 def _load_account(store: Store, raw: Mapping[str, Any]) -> None:

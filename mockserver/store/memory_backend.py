@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import NotSaved
 from ..domain.models import Account, Token
@@ -27,7 +27,7 @@ from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import format_timestamp
 from ..settings import MockSettings
 from .backend import Principal
-from .documents import export_state, load_document, load_fixtures_dir, read_json, token_record
+from .documents import export_state, load_document, read_fixtures_dir, read_json, token_record
 from .memory import Store
 from .planner import PatientQuery
 from .snapshot import load_snapshot, save_snapshot, snapshot_path
@@ -38,9 +38,16 @@ __all__ = ["DocumentCheck", "MemoryBackend"]
 logger = logging.getLogger("mockserver")
 T = TypeVar("T")
 
-#: Checks a store just loaded from a document (named by its second argument) against
-#: the API's rules; raises InvalidState. The API layer provides it (api/state_check.py).
-DocumentCheck = Callable[[Store, str], None]
+
+class DocumentCheck(Protocol):
+    """A document's values checked against the API's rules (InvalidState otherwise);
+    the API layer provides it (api/state_check.py). `source` names the document."""
+
+    def records(self, document: Any, source: str) -> None:
+        """Before the loader reads the document."""
+
+    def loaded(self, store: Store, source: str) -> None:
+        """Once it is loaded into `store`, not yet served."""
 
 
 @contextlib.contextmanager
@@ -281,10 +288,9 @@ class MemoryBackend:
 
     def _build_fixture_store(self) -> Store:
         store = Store(self.schema)
-        if self.settings.fixtures_dir is not None:
-            load_fixtures_dir(store, self.settings.fixtures_dir)
-            if self._check is not None:
-                self._check(store, str(self.settings.fixtures_dir))
+        fixtures = self.settings.fixtures_dir
+        if fixtures is not None:
+            store = self._from_document(read_fixtures_dir(fixtures), str(fixtures))
         if self.settings.generate:
             from .generate import generate_patients  # only needed when asked for
 
@@ -329,8 +335,10 @@ class MemoryBackend:
         return store
 
     def _from_document(self, document: Any, source: str) -> Store:
+        if self._check is not None:
+            self._check.records(document, source)
         store = Store(self.schema)
         load_document(store, document, source=source)
         if self._check is not None:
-            self._check(store, source)
+            self._check.loaded(store, source)
         return store

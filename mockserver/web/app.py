@@ -26,6 +26,7 @@ from ..api.csv_rows import CsvImporter
 from ..api.handlers import HANDLERS, Handler
 from ..api.responses import json_response
 from ..api.routing import build_api_routes
+from ..api.state_check import StateCheck
 from ..api.views import COMPUTED, PatientView
 from ..domain.records import patient_schema
 from ..settings import MockSettings
@@ -102,9 +103,11 @@ def create_app(
 
 
 def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend:
-    """The state the settings describe, its patients shaped by the spec."""
+    """The state the settings describe, its patients shaped by the spec; every
+    document it loads (fixtures, state documents) is checked against the API's rules."""
     spec = spec or load_spec(settings.spec_path)
-    return MemoryBackend(settings, patient_schema(spec, COMPUTED))
+    schema = patient_schema(spec, COMPUTED)
+    return MemoryBackend(settings, schema, check=StateCheck(spec, PatientView(spec, schema)))
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -26,6 +26,7 @@ from .._exceptions import (
     FixtureError,
     Forbidden,
     HTTPError,
+    InvalidState,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -88,6 +89,8 @@ async def put_state(request: Request) -> Response:
     document = await _json_body(request)
     try:
         await backend.replace(document)
+    except InvalidState as exc:
+        raise ValidationFailed(exc.errors) from None
     except FixtureError as exc:
         raise ValidationFailed({messages.BASE: [str(exc)]}) from None
     return json_response(200, {"status": "loaded", "patients": await _patients(backend)})

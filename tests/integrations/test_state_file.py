@@ -412,7 +412,10 @@ def test_a_json_state_file_is_migrated_and_kept_as_a_backup(tmp_path: Path) -> N
             ' "created_at": "2026-01-01T00:00:00Z"}]}',
             "a patient belongs to an account the document does not define",
         ),
-        ('{"accounts": [], "patients": [{"id": 1, "colour": "red"}]}', "unknown fields ['colour']"),
+        (
+            '{"accounts": [], "patients": [{"id": 1, "colour": "red"}]}',
+            "patients[id=1].colour is not a permitted field",
+        ),
     ],
 )
 def test_a_corrupt_json_state_file_exits_2_and_is_left_alone(tmp_path: Path, content: str, message: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 
 def test_created_token_works_once_shown_and_revoked_is_401(reset_mock: Any) -> None:
@@ -57,3 +58,95 @@ def test_a_bad_state_document_changes_nothing(reset_mock: Any, tokens: Any) -> N
         assert response.json()["error"] == "Validation failed"
     assert httpx.get(f"{base}/patients", headers=headers).json() == before
     assert httpx.put(f"{root}/__mock/state", content=b"{nope").status_code == 400
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "v"
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+# A value the loader took before, then every read of it was a 500 (or the save at exit failed).
+UNANSWERABLE = {
+    "created_at-year-10000": ({"created_at": "9999-12-31T23:00:00-05:00"}, "created_at", "is invalid"),
+    "updated_at-year-10000": ({"updated_at": "9999-12-31T23:30:00-01:00"}, "updated_at", "is invalid"),
+    "preferences-300-deep": ({"preferences": _nested(300)}, "preferences", "is invalid"),
+    "preferences-not-strings": ({"preferences": {"sms": 1}}, "preferences", "is invalid"),
+    "medical_issues-not-strings": ({"medical_issues": [{"a": 1}]}, "medical_issues", "is invalid"),
+    "birthdate-year-0000": ({"birthdate": "0000-01-01"}, "birthdate", "is invalid"),
+    "birthdate-negative-year": ({"birthdate": "-001-01-01"}, "birthdate", "is invalid"),
+    "vip_start_date-year-10000": ({"vip_start_date": "10000-01-01"}, "vip_start_date", "is invalid"),
+    "vip_expiration_date-year-0000": ({"vip_expiration_date": "0000-12-31"}, "vip_expiration_date", "is invalid"),
+    "phone_country-non-geographic": ({"phone_country": "001"}, "phone_country", "is invalid"),
+    "phone_e164-not-e164": ({"phone_e164": "12"}, "phone_e164", "is invalid"),
+    "first_name-a-number": ({"first_name": 5}, "first_name", "is invalid"),
+    "first_name-blank": ({"first_name": "  "}, "first_name", "can't be blank"),
+    "first_name-300-deep": ({"first_name": _nested(300)}, "first_name", "is invalid"),
+    "allergies-too-long": ({"allergies": "a" * 5001}, "allergies", "is too long (maximum is 5000 characters)"),
+    "preferred_doctor_id-too-big": ({"preferred_doctor_id": 2**40}, "preferred_doctor_id",
+                                    "must be less than or equal to 2147483647"),
+    "gender-unknown": ({"gender": "x"}, "gender", "is not included in the list"),
+    "vip-a-string": ({"vip": "yes"}, "vip", "is not included in the list"),  # booleans, as the API says
+    "legacy_id-a-number": ({"legacy_id": 7}, "legacy_id", "is invalid"),
+}
+
+
+@pytest.mark.parametrize(("change", "field", "message"), list(UNANSWERABLE.values()), ids=list(UNANSWERABLE))
+def test_a_state_document_is_checked_like_the_api_before_it_replaces_anything(
+    reset_mock: Any, tokens: Any, change: dict[str, Any], field: str, message: str
+) -> None:
+    root, base = reset_mock.root_url, reset_mock.base_url
+    state = httpx.get(f"{root}/__mock/state").json()
+    target = state["patients"][3]
+    bad = {**state, "patients": [*state["patients"][:3], {**target, **change}, *state["patients"][4:]]}
+    response = httpx.put(f"{root}/__mock/state", json=bad)
+    assert response.status_code == 422, response.text
+    assert response.json() == {"error": "Validation failed",
+                               "errors": {f"patients[id={target['id']}].{field}": [message]}}
+    assert httpx.get(f"{root}/__mock/state").json() == state, "nothing was replaced"
+    everything = "allergies,preferences,medical_issues,vip,vip_start_date,vip_expiration_date"
+    listed = httpx.get(f"{base}/patients", params={"fields": everything, "per_page": 100},
+                       headers={"Authorization": f"Bearer {tokens[1].token}"})
+    assert listed.status_code == 200
+
+
+def test_state_document_tokens_and_users_are_checked(reset_mock: Any) -> None:
+    root = reset_mock.root_url
+    state = httpx.get(f"{root}/__mock/state").json()
+    account = state["accounts"][0]
+    token = account["tokens"][0]
+    user = account["users"][0]
+    bad_account = {**account, "tokens": [{**token, "name": "x" * 50_000}, *account["tokens"][1:]],
+                   "users": [{**user, "avatar_url": "not a url"}, *account["users"][1:]]}
+    response = httpx.put(f"{root}/__mock/state", json={**state, "accounts": [bad_account, *state["accounts"][1:]]})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {
+        f"accounts[id={account['id']}].tokens[id={token['id']}].name": ["is too long (maximum is 255 characters)"],
+        f"accounts[id={account['id']}].users[id={user['id']}].avatar_url": ["is invalid"],
+    }
+    assert httpx.get(f"{root}/__mock/state").json() == state
+
+
+def test_reset_keeps_a_revoked_fixture_token_revoked(reset_mock: Any, tokens: Any) -> None:
+    """The spec: a revoked token can never be re-enabled. Reset used to rebuild it live."""
+    root, base = reset_mock.root_url, reset_mock.base_url
+    second = tokens[3].live[1]
+    listed = httpx.get(f"{root}/__mock/accounts/3/tokens").json()["data"]
+    token_id = next(t["id"] for t in listed if t["hint"] == second[:8])
+    created = httpx.post(f"{root}/__mock/accounts/3/tokens", json={"name": "kept across resets"}).json()
+    try:
+        assert httpx.request("DELETE", f"{root}/__mock/tokens/{token_id}", json={}).status_code == 200
+        assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 200
+        assert httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+        assert httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"}
+                         ).status_code == 200, "a token created before a reset keeps working"
+    finally:
+        # This session's mock keeps the revocation for good: give the token back by loading a state
+        # in which it is live (PUT /__mock/state replaces tokens as the document says).
+        state = httpx.get(f"{root}/__mock/state").json()
+        for account in state["accounts"]:
+            for entry in account["tokens"]:
+                if entry["id"] == token_id:
+                    entry["revoked"] = False
+        assert httpx.put(f"{root}/__mock/state", json=state).status_code == 200
