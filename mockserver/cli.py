@@ -18,6 +18,7 @@ from ._exceptions import MockError
 from ._resources import default_fixtures_dir
 from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds
 from .store.documents import read_json
+from .web.control_guard import admin_key_problem, is_loopback
 
 __all__ = ["main"]
 
@@ -88,6 +89,7 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         seed=args.seed,
         state_file=args.state_file,
         admin_key=args.admin_key or None,
+        host=args.host,
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    if settings.admin_key is not None and (problem := admin_key_problem(settings.admin_key)):
+        return _fail(f"--admin-key: {problem}")
     if not 0 <= args.shutdown_timeout <= 3600:
         return _fail("--shutdown-timeout must be between 0 and 3600 seconds")
     _configure_logging(args.log_level)
@@ -158,7 +162,7 @@ def _banner(base_url: str, settings: MockSettings, host: str, existed: bool) -> 
         print(f"  State: {loaded} {settings.state_file} (every acknowledged write is saved before the answer)")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.admin_key:
+    if not (host == "localhost" or is_loopback(host)) and not settings.admin_key:
         print("  Note: bound beyond loopback; /__mock refuses non-loopback clients unless --admin-key is set.")
     print(flush=True)
 

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Router
@@ -32,6 +31,7 @@ from ..domain.records import patient_schema
 from ..settings import MockSettings
 from ..store.memory_backend import MemoryBackend
 from .control import control_routes
+from .cors import ApiCORS
 from .docs import docs_routes
 from .faults import FaultInjector
 from .limits import HeadSizeLimit
@@ -61,11 +61,8 @@ def create_app(
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
-    if settings.cors_origins:
-        middleware.append(Middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH"], allow_headers=["Authorization", "Content-Type"],
-        ))
+    if settings.cors_origins:  # the API only, never /__mock (web/cors.py)
+        middleware.append(Middleware(ApiCORS, api_prefix=spec.base_path, allow_origins=settings.cors_origins))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

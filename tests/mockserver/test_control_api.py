@@ -20,7 +20,7 @@ def test_created_token_works_once_shown_and_revoked_is_401(reset_mock: Any) -> N
     assert any(t["name"] == "Patient sync script" for t in listed)
     assert secret not in httpx.get(f"{root}/__mock/accounts/2/tokens").text  # never shown again
     assert secret not in httpx.get(f"{root}/__mock/state").text
-    revoked = httpx.delete(f"{root}/__mock/tokens/{created.json()['id']}")
+    revoked = httpx.request("DELETE", f"{root}/__mock/tokens/{created.json()['id']}", json={})
     assert revoked.status_code == 200 and revoked.json()["revoked"] is True
     after = httpx.get(f"{base}/me.json", headers=headers)
     assert after.status_code == 401 and after.json() == {"error": "Unauthorized"}
@@ -57,7 +57,8 @@ def test_a_bad_state_document_changes_nothing(reset_mock: Any, tokens: Any) -> N
         assert response.status_code == 422, bad
         assert response.json()["error"] == "Validation failed"
     assert httpx.get(f"{base}/patients", headers=headers).json() == before
-    assert httpx.put(f"{root}/__mock/state", content=b"{nope").status_code == 400
+    assert httpx.put(f"{root}/__mock/state", content=b"{nope", headers={"Content-Type": "application/json"}
+                     ).status_code == 400
 
 
 def _nested(depth: int) -> Any:

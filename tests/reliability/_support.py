@@ -140,7 +140,7 @@ class InProcessClient:
     def __init__(self, app: Any, client_host: str = "127.0.0.1"):
         self._runner = asyncio.Runner()
         transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://mock.test")
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         return self._runner.run(self._client.request(method, url, **kwargs))
