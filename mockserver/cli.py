@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from ._signals import ignoring_stop_signals, sigterm_as_interrupt
+    from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
     _banner(base_url, settings, args.host, existed)
@@ -137,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                     server_header=False, date_header=True, lifespan="on",
-                    timeout_graceful_shutdown=args.shutdown_timeout)
+                    timeout_graceful_shutdown=args.shutdown_timeout,
+                    # Parse errors and the head limit answered in the API's JSON shape, while reading.
+                    http=http_protocol(settings.max_header_bytes))
     backend = app.state.backend
     with ignoring_stop_signals():  # a second (or third) Ctrl-C must not cut the close short
         backend.shutdown()  # again: a second Ctrl-C makes uvicorn skip the lifespan shutdown

@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Mapping
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Router
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dentare_spec import ApiSpec, load_spec
 
@@ -78,7 +78,9 @@ def create_app(
             *docs_routes(spec),
         ],
         middleware=middleware,
-        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+        exception_handlers={
+            HTTPException: _http_exception, ClientDisconnect: _client_gone, Exception: _server_error,
+        },
         lifespan=lifespan,
     )
     app.state.backend = backend
@@ -111,6 +113,17 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     reason = _REASONS.get(exc.status_code, exc.detail)
     return json_response(exc.status_code, {"error": reason}, exc.headers)
+
+
+class _NoAnswer(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away (or the connection refused the rest of its request,
+    web/http_protocol.py) while its body was read: nobody is left to answer."""
+    return _NoAnswer()
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -30,11 +30,24 @@ def _ask(client: InProcessClient, method: str, path: str, **kwargs: Any) -> Any:
 @pytest.mark.parametrize(
     ("host", "status"),
     [
-        ("127.0.0.1", 200), ("127.0.0.1:8000", 200), ("localhost", 200), ("LOCALHOST:8000", 200),
-        ("127.1.2.3:80", 200), ("[::1]", 200), ("[::1]:8000", 200),
-        ("evil.example", 403), ("evil.example:8000", 403), ("127.0.0.1.evil.example", 403),
-        ("localhost.evil.example", 403), ("0.0.0.0:8000", 403), ("192.0.2.1", 403), ("", 403),
-        ("127.0.0.1:8000:9", 403), ("[::1", 403), ("user@127.0.0.1", 403), ("::1", 403),
+        ("127.0.0.1", 200),
+        ("127.0.0.1:8000", 200),
+        ("localhost", 200),
+        ("LOCALHOST:8000", 200),
+        ("127.1.2.3:80", 200),
+        ("[::1]", 200),
+        ("[::1]:8000", 200),
+        ("evil.example", 403),
+        ("evil.example:8000", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("localhost.evil.example", 403),
+        ("0.0.0.0:8000", 403),
+        ("192.0.2.1", 403),
+        ("", 403),
+        ("127.0.0.1:8000:9", 403),
+        ("[::1", 403),
+        ("user@127.0.0.1", 403),
+        ("::1", 403),
     ],
 )
 def test_the_host_must_name_this_server(host: str, status: int) -> None:
@@ -54,8 +67,10 @@ def test_the_host_must_name_this_server(host: str, status: int) -> None:
 @pytest.mark.parametrize(
     ("bound", "host", "status"),
     [
-        ("mock.internal", "mock.internal:8000", 200), ("mock.internal", "other.internal:8000", 403),
-        ("0.0.0.0", "evil.example:8000", 403), ("192.0.2.10", "192.0.2.10:8000", 200),
+        ("mock.internal", "mock.internal:8000", 200),
+        ("mock.internal", "other.internal:8000", 403),
+        ("0.0.0.0", "evil.example:8000", 403),
+        ("192.0.2.10", "192.0.2.10:8000", 200),
     ],
 )
 def test_the_host_it_was_started_with_is_its_own(bound: str, host: str, status: int) -> None:
@@ -69,8 +84,18 @@ def test_the_host_it_was_started_with_is_its_own(bound: str, host: str, status: 
 
 @pytest.mark.parametrize(
     ("client_host", "status"),
-    [("127.0.0.1", 200), ("127.0.0.2", 200), ("127.255.255.254", 200), ("::1", 200), ("::ffff:127.0.0.1", 200),
-     ("128.0.0.1", 403), ("10.0.0.1", 403), ("::2", 403), ("localhost", 403), ("testclient", 403)],
+    [
+        ("127.0.0.1", 200),
+        ("127.0.0.2", 200),
+        ("127.255.255.254", 200),
+        ("::1", 200),
+        ("::ffff:127.0.0.1", 200),
+        ("128.0.0.1", 403),
+        ("10.0.0.1", 403),
+        ("::2", 403),
+        ("localhost", 403),
+        ("testclient", 403),
+    ],
 )
 def test_loopback_is_127_0_0_0_slash_8_and_ipv6_1(client_host: str, status: int) -> None:
     """Loopback was three strings; 127.0.0.2 was refused and 'localhost' (never a peer address) let in."""
@@ -83,8 +108,12 @@ def test_loopback_is_127_0_0_0_slash_8_and_ipv6_1(client_host: str, status: int)
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
-    [("POST", "/__mock/reset", b"{}"), ("POST", "/__mock/accounts/1/tokens", b'{"name": "csrf"}'),
-     ("PUT", "/__mock/state", b'{"accounts": []}'), ("DELETE", "/__mock/tokens/11", b"")],
+    [
+        ("POST", "/__mock/reset", b"{}"),
+        ("POST", "/__mock/accounts/1/tokens", b'{"name": "csrf"}'),
+        ("PUT", "/__mock/state", b'{"accounts": []}'),
+        ("DELETE", "/__mock/tokens/11", b""),
+    ],
 )
 @pytest.mark.parametrize(
     ("headers", "status"),
@@ -99,8 +128,17 @@ def test_loopback_is_127_0_0_0_slash_8_and_ipv6_1(client_host: str, status: int)
         ({"Content-Type": "application/json", "Origin": "https://127.0.0.1"}, 403),
         ({"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403),
     ],
-    ids=["text-plain", "form", "multipart", "no-type", "other-site", "other-port", "null-origin", "other-scheme",
-         "cross-site"],
+    ids=[
+        "text-plain",
+        "form",
+        "multipart",
+        "no-type",
+        "other-site",
+        "other-port",
+        "null-origin",
+        "other-scheme",
+        "cross-site",
+    ],
 )
 def test_what_changes_state_is_json_from_its_own_origin(
     method: str, path: str, body: bytes, headers: dict[str, str], status: int
@@ -119,7 +157,7 @@ def test_what_changes_state_is_json_from_its_own_origin(
 
 
 def test_its_own_origin_and_a_json_body_are_answered() -> None:
-    app, client = _client()
+    _, client = _client()
     try:
         own = {"Content-Type": "application/json", "Origin": "http://127.0.0.1"}
         created = _ask(client, "POST", "/__mock/accounts/1/tokens", json={"name": "page"}, headers=own)
@@ -136,15 +174,25 @@ def test_its_own_origin_and_a_json_body_are_answered() -> None:
 
 @pytest.mark.parametrize(
     ("content_type", "status"),
-    [("text/csv", 201), ("text/csv; charset=utf-8", 201), ("application/json", 415), ("text/plain", 415),
-     ("application/x-www-form-urlencoded", 415)],
+    [
+        ("text/csv", 201),
+        ("text/csv; charset=utf-8", 201),
+        ("application/json", 415),
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+    ],
 )
 def test_the_import_takes_csv_only(content_type: str, status: int) -> None:
     """text/csv is not a CORS-safelisted type: a page of another origin cannot send it without a preflight."""
     _, client = _client()
     try:
-        response = _ask(client, "POST", "/__mock/accounts/1/import", content=b"first_name,last_name\nA,B\n",
-                        headers={"Content-Type": content_type})
+        response = _ask(
+            client,
+            "POST",
+            "/__mock/accounts/1/import",
+            content=b"first_name,last_name\nA,B\n",
+            headers={"Content-Type": content_type},
+        )
     finally:
         client.close()
     assert response.status_code == status
@@ -155,10 +203,26 @@ def test_cors_is_for_the_api_only() -> None:
     _, client = _client(cors_origins=("https://app.example",))
     origin = {"Origin": "https://app.example"}
     try:
-        api = _ask(client, "OPTIONS", "/api/v1/patients", headers={
-            **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
-        control = _ask(client, "OPTIONS", "/__mock/reset", headers={
-            **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+        api = _ask(
+            client,
+            "OPTIONS",
+            "/api/v1/patients",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        control = _ask(
+            client,
+            "OPTIONS",
+            "/__mock/reset",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
         read = _ask(client, "GET", "/__mock/state", headers=origin)
         docs = _ask(client, "GET", "/openapi.json", headers=origin)
         api_read = _ask(client, "GET", "/api/v1/me.json", headers={**origin, "Authorization": f"Bearer {token(1, 1)}"})
@@ -188,9 +252,25 @@ def test_an_admin_key_in_any_script_works_as_utf8(key: str) -> None:
     [(" padded", "starts or ends with whitespace"), ("tab\tinside", "control character"), ("", None)],
 )
 def test_an_admin_key_no_header_can_carry_is_refused_at_start(key: str, message: str | None) -> None:
-    run = subprocess.run([sys.executable, "-m", "mockserver.cli", "--port", str(free_port()), "--admin-key", key,
-                          "--fixtures", str(ROOT / "fixtures"), "--spec", "/nonexistent/spec.yaml"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.cli",
+            "--port",
+            str(free_port()),
+            "--admin-key",
+            key,
+            "--fixtures",
+            str(ROOT / "fixtures"),
+            "--spec",
+            "/nonexistent/spec.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
     if message is None:  # empty means no key: the run fails later, on the missing spec
         assert "--admin-key" not in run.stderr
@@ -200,10 +280,12 @@ def test_an_admin_key_no_header_can_carry_is_refused_at_start(key: str, message:
 
 @pytest.mark.parametrize(
     ("method", "path", "content_type", "limit"),
-    [("POST", "/__mock/accounts/1/tokens", "application/json", 1024 * 1024),
-     ("POST", "/__mock/reset", "application/json", 1024 * 1024),
-     ("DELETE", "/__mock/tokens/11", "application/json", 1024 * 1024),
-     ("POST", "/__mock/accounts/1/import", "text/csv", 32 * 1024 * 1024)],
+    [
+        ("POST", "/__mock/accounts/1/tokens", "application/json", 1024 * 1024),
+        ("POST", "/__mock/reset", "application/json", 1024 * 1024),
+        ("DELETE", "/__mock/tokens/11", "application/json", 1024 * 1024),
+        ("POST", "/__mock/accounts/1/import", "text/csv", 32 * 1024 * 1024),
+    ],
 )
 def test_control_bodies_are_limited(method: str, path: str, content_type: str, limit: int) -> None:
     """A 50 MB token name was read whole."""
