@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from dentare_spec import ApiSpec, load_spec
 
@@ -34,6 +34,7 @@ from .control import control_routes
 from .cors import ApiCORS
 from .docs import docs_routes
 from .faults import FaultInjector
+from .http_protocol import client_gone
 from .limits import HeadSizeLimit
 from .selfcheck import ResponseSelfCheck
 
@@ -74,15 +75,17 @@ def create_app(
             # No 307 to the path without its trailing slash: under the base path, a
             # path the spec does not define is a 404 in the error shape.
             Mount(spec.base_path or "/", app=Router(api_routes, redirect_slashes=False)),
-            Mount("/__mock", routes=control_routes()),
+            # Nor anywhere else: a 307 would echo the Host header (before the control API checks it).
+            Mount("/__mock", app=Router(control_routes(), redirect_slashes=False)),
             *docs_routes(spec),
         ],
         middleware=middleware,
         exception_handlers={
-            HTTPException: _http_exception, ClientDisconnect: _client_gone, Exception: _server_error,
+            HTTPException: _http_exception, ClientDisconnect: client_gone, Exception: _server_error,
         },
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # "/__mock" or "/docs/" is a 404 in the error shape, never a 307
     app.state.backend = backend
     app.state.spec = spec
     app.state.settings = settings
@@ -113,17 +116,6 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     reason = _REASONS.get(exc.status_code, exc.detail)
     return json_response(exc.status_code, {"error": reason}, exc.headers)
-
-
-class _NoAnswer(Response):
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        return None
-
-
-async def _client_gone(request: Request, exc: Exception) -> Response:
-    """The client went away (or the connection refused the rest of its request,
-    web/http_protocol.py) while its body was read: nobody is left to answer."""
-    return _NoAnswer()
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

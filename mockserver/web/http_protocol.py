@@ -31,9 +31,12 @@ from typing import Any
 
 import httptools
 import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-__all__ = ["LINGER_SECONDS", "JsonErrorsProtocol", "http_protocol"]
+__all__ = ["LINGER_SECONDS", "JsonErrorsProtocol", "client_gone", "http_protocol"]
 
 #: How long a refused connection still reads (and drops) what the client sends.
 LINGER_SECONDS = 2.0
@@ -164,6 +167,17 @@ class JsonErrorsProtocol(HttpToolsProtocol):
         if transport.can_write_eof():
             transport.write_eof()  # the answer, then our side closed; theirs is read and dropped
         self.loop.call_later(LINGER_SECONDS, transport.close)
+
+
+class _NoAnswer(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """Starlette's handler for ClientDisconnect: the client went away, or this protocol
+    refused the rest of its request, while its body was read; nobody is left to answer."""
+    return _NoAnswer()
 
 
 def http_protocol(max_head_bytes: int) -> type[JsonErrorsProtocol]:
