@@ -14,7 +14,15 @@ import pytest
 
 from tests.conftest import ROOT, free_port
 
-from ._support import InProcessClient, assert_error_shape, in_process_app, state_of, token
+from ._support import (
+    InProcessClient,
+    assert_error_shape,
+    control_state,
+    in_process_app,
+    raw_bytes,
+    state_of,
+    token,
+)
 
 
 def _client(**settings: Any) -> tuple[Any, InProcessClient]:
@@ -299,3 +307,38 @@ def test_control_bodies_are_limited(method: str, path: str, content_type: str, l
     assert response.status_code == 413
     assert response.json()["error"] == f"Payload Too Large: the limit is {limit} bytes"
     assert state_of(app) == before
+
+
+def test_a_state_document_may_be_256_mib_and_no_more() -> None:
+    """Streamed: the body is refused as soon as it passes the limit, whatever it declares."""
+    app, client = _client()
+    before = state_of(app)
+
+    async def chunks() -> Any:
+        yield b'{"accounts": [], "pad": "'
+        for _ in range(257):
+            yield b"a" * (1024 * 1024)
+        yield b'"}'
+
+    try:
+        response = _ask(client, "PUT", "/__mock/state", content=chunks(), headers={"Content-Type": "application/json"})
+    finally:
+        client.close()
+    assert response.status_code == 413
+    assert response.json()["error"] == f"Payload Too Large: the limit is {256 * 1024 * 1024} bytes"
+    assert state_of(app) == before
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(rmock: Any) -> None:
+    before = control_state(rmock.root_url)
+    head = (
+        b"PUT /__mock/state HTTP/1.1\r\nHost: "
+        + rmock.root_url.split("//", 1)[1].encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(256 * 1024 * 1024 + 1).encode()
+        + b"\r\nConnection: close\r\n\r\n{"
+    )
+    response = raw_bytes(rmock.root_url, head)  # the rest of the body is never sent
+    assert response.status == 413
+    assert_error_shape(413, response.json())
+    assert control_state(rmock.root_url) == before
