@@ -20,9 +20,10 @@ What it guarantees:
 * One process at a time: the database is opened in exclusive locking mode, so
   a second mock (or `import-csv --state-file`) on the same file is refused at
   start instead of both writing and one overwriting the other.
-* The file, its WAL and its migration temp file are created 0600, with
-  O_CREAT|O_EXCL|O_NOFOLLOW; a state file or WAL that is a symbolic link is
-  refused; a temp file left by a killed migration is removed at start.
+* The file, its write-ahead log and its migration temp file are created 0600
+  by this module, with O_CREAT|O_EXCL|O_NOFOLLOW, before SQLite opens them; a
+  state file or log that is a symbolic link is refused; a temp file left by a
+  killed migration is removed at start.
 * A state file in the kit's earlier JSON format is migrated in place (the
   JSON is kept beside it as `<name>.bak`, by a hard link).
 """
@@ -157,6 +158,10 @@ class StateFile:
             except FileExistsError:
                 raise FixtureError(f"{path}: created by another process while starting; try again") from None
             _fsync_dir(path.parent)
+        # The log too is ours, created the same way (SQLite would open it without O_EXCL|O_NOFOLLOW);
+        # one that is there already holds writes to recover and is left as it is.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path.with_name(path.name + "-wal"), _NEW_FILE, 0o600))
         with _open_nofollow(path, os.O_RDWR) as fd:
             info = os.fstat(fd)
         try:
