@@ -1,39 +1,52 @@
 """Contract tests: check any deployment of the Dentare Patients API against the spec.
 
 Run it as `dentare-contract --base-url URL --token T ...` or as
-`pytest contract_tests --base-url URL --token T ...`.
+`pytest contract_tests --base-url URL --token T ...`; `dentare-contract
+calibrate` writes the profile of decisions a target takes.
 
-Layers, lower never importing upper: spec -> client -> context -> registry
--> rules -> plugin -> cli. Nothing here imports `mockserver`.
+Layers, lower never importing upper: facts (the spec, through dentare_spec)
+and transport -> config, expect, tracking -> api -> context -> registry ->
+checks, decisions -> plugin, calibrate -> cli. Nothing here imports `mockserver`.
 """
 
 from __future__ import annotations
 
-from ._exceptions import BudgetExceeded, ContractError, RuleFailure, TargetUnreachable, UsageError
-from .client import Client, Exchange, mask
-from .context import RunConfig, RunContext, preflight
-from .registry import RULES, Rule, needs, rule, select_rules, writes
-from .spec import SpecFacts, default_spec_path, load_spec
+from ._exceptions import (
+    BudgetExceeded,
+    ContractError,
+    Deviation,
+    EdgeUnavailable,
+    RuleFailure,
+    TargetUnreachable,
+    UsageError,
+)
+from .config import RunConfig
+from .context import RunContext, preflight
+from .facts import SpecFacts, load_facts
+from .registry import CHECKS, Check, Observed, check, probe
+from .suite import select_checks
+from .transport import Client, Exchange, mask
 
 __all__ = [
-    "RULES",
+    "CHECKS",
     "BudgetExceeded",
+    "Check",
     "Client",
     "ContractError",
+    "Deviation",
+    "EdgeUnavailable",
     "Exchange",
-    "Rule",
+    "Observed",
     "RuleFailure",
     "RunConfig",
     "RunContext",
     "SpecFacts",
     "TargetUnreachable",
     "UsageError",
-    "default_spec_path",
-    "load_spec",
+    "check",
+    "load_facts",
     "mask",
-    "needs",
     "preflight",
-    "rule",
-    "select_rules",
-    "writes",
+    "probe",
+    "select_checks",
 ]

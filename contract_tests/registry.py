@@ -1,77 +1,99 @@
-"""Rules are small named functions registered in one place.
+"""Checks are plain named functions registered in one place.
 
-    @rule("pagination.default_page_size", "default page size and meta.page")
+    @check("default page size and meta.page", writes=True)
     def default_page_size(ctx: RunContext) -> None: ...
 
-Preconditions stack as decorators (`@needs_other_token`, `@writes`); a rule
-whose precondition is not met is skipped with the reason, never silently.
+A guide check's name is its module's group and its function's name
+(`pagination.default_page_size`); a decision probe's is `decided.<point>`.
+What a check needs (another token, a revoked token, permission to write) is
+given to the decorator, so no stacking order can lose it; a check whose needs
+the run does not meet is skipped with the reason, never silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from fnmatch import fnmatch
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .transport import Exchange
 
-__all__ = ["RULES", "Rule", "RuleFunc", "needs", "rule", "select_rules", "writes"]
+__all__ = ["CHECKS", "Check", "Observed", "check", "probe"]
 
-RuleFunc = Callable[["RunContext"], None]
+NEEDS = frozenset({"other_token", "revoked_token"})
 
 
-@dataclass
-class Rule:
+@dataclass(frozen=True)
+class Observed:
+    """What a probe saw at its decision point: the alternative the target takes
+    (None: none of them), in words, and the answer that shows it."""
+
+    alternative: str | None
+    evidence: str
+    exchange: Exchange | None = None
+
+
+@dataclass(frozen=True)
+class Check:
     name: str
     summary: str
-    func: RuleFunc
-    needs: set[str] = field(default_factory=set)  # "other_token", "revoked_token", "writes"
+    func: Callable[[RunContext], Any]
+    needs: frozenset[str] = frozenset()
+    writes: bool = False
+    point: str | None = None  # the decision point a probe looks at
 
     @property
     def group(self) -> str:
         return self.name.split(".", 1)[0]
 
-    def skip_reason(self, ctx: RunContext) -> str | None:
-        if "writes" in self.needs and ctx.config.read_only:
+    @property
+    def is_probe(self) -> bool:
+        return self.point is not None
+
+    def skip_reason(self, read_only: bool, tokens: Iterable[str]) -> str | None:
+        if self.writes and read_only:
             return "changes data, and --read-only is set"
-        if "other_token" in self.needs and not ctx.config.other_token:
-            return "needs --other-token"
-        if "revoked_token" in self.needs and not ctx.config.revoked_token:
-            return "needs --revoked-token"
+        for need in sorted(self.needs - set(tokens)):
+            return f"needs --{need.replace('_', '-')}"
         return None
 
 
-RULES: dict[str, Rule] = {}
+CHECKS: dict[str, Check] = {}
 
 
-def rule(name: str, summary: str) -> Callable[[RuleFunc], RuleFunc]:
-    def register(func: RuleFunc) -> RuleFunc:
-        if name in RULES:
-            raise ValueError(f"rule {name!r} is registered twice")
-        RULES[name] = Rule(name, summary, func, set(getattr(func, "_needs", set())))
+def _register(found: Check) -> None:
+    if found.name in CHECKS:
+        raise ValueError(f"check {found.name!r} is registered twice")
+    CHECKS[found.name] = found
+
+
+def check(summary: str, *, needs: Iterable[str] = (), writes: bool = False) -> Callable[[Any], Any]:
+    """Register a guide check: `<module group>.<function name>`."""
+
+    def register(func: Callable[[RunContext], None]) -> Callable[[RunContext], None]:
+        _register(Check(f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}", summary, func,
+                        _needs(needs), writes))
         return func
 
     return register
 
 
-def needs(*what: str) -> Callable[[RuleFunc], RuleFunc]:
-    """Precondition: the rule needs these (applied below `@rule`)."""
+def probe(point: str, *, needs: Iterable[str] = (), writes: bool = False) -> Callable[[Any], Any]:
+    """Register the probe of decision point `point` (`decided.<point>`): it
+    returns what it observed; the run compares that with the profile."""
 
-    def mark(func: RuleFunc) -> RuleFunc:
-        func._needs = set(getattr(func, "_needs", set())) | set(what)  # type: ignore[attr-defined]
+    def register(func: Callable[[RunContext], Observed]) -> Callable[[RunContext], Observed]:
+        _register(Check(f"decided.{point}", (func.__doc__ or point).strip().splitlines()[0], func,
+                        _needs(needs), writes, point))
         return func
 
-    return mark
+    return register
 
 
-writes = needs("writes")
-
-
-def select_rules(patterns: list[str] | None) -> list[Rule]:
-    """Rules matching any glob in `patterns` (all when none), in registration order."""
-    from . import rules as _  # noqa: F401  (registers every rule)
-
-    selected = [r for r in RULES.values() if not patterns or any(fnmatch(r.name, p) or r.group == p for p in patterns)]
-    return selected
+def _needs(needs: Iterable[str]) -> frozenset[str]:
+    found = frozenset(needs)
+    if found - NEEDS:
+        raise ValueError(f"unknown needs {sorted(found - NEEDS)}; known: {sorted(NEEDS)}")
+    return found

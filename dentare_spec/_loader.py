@@ -18,8 +18,9 @@ from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._exceptions import SpecError
+from ._pointers import split_pointer
 
-__all__ = ["read_document", "resolve_pointer", "resolve_refs"]
+__all__ = ["read_document", "resolve_pointer", "resolve_refs", "validate_document"]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,12 +35,16 @@ def read_document(source: Path) -> dict[str, Any]:
         raise SpecError(f"{source} is not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise SpecError(f"{source} is not an OpenAPI document (top level is not a mapping)")
+    validate_document(document, str(source))
+    return document
+
+
+def validate_document(document: Mapping[str, Any], source: str) -> None:
     try:
-        validate_openapi(document)
+        validate_openapi(dict(document))
     except OpenAPIValidationError as exc:
         where = "/".join(str(p) for p in getattr(exc, "path", ())) or "(document)"
         raise SpecError(f"{source} is not a valid OpenAPI document at {where}: {exc.message}") from None
-    return document
 
 
 def resolve_pointer(root: Mapping[str, Any], ref: str) -> Any:
@@ -47,11 +52,13 @@ def resolve_pointer(root: Mapping[str, Any], ref: str) -> Any:
     if not ref.startswith("#/"):
         raise SpecError(f"only local references are supported, not {ref!r}")
     target: Any = root
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(target, Mapping) or part not in target:
+    for part in split_pointer(ref[1:]):
+        if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        elif isinstance(target, Mapping) and part in target:
+            target = target[part]
+        else:
             raise SpecError(f"reference {ref!r} points at nothing")
-        target = target[part]
     return target
 
 

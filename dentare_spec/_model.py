@@ -1,5 +1,10 @@
 """The spec as objects: operations with their parameters, bodies, responses,
-examples and links, the servers and the base path.
+examples and links, the servers and the base path, as a profile decides them.
+
+The document as written is the guide's contract plus the catalogue of the
+kit's decisions (_decisions.py); `load_spec` gives it as a profile decides it
+(the kit's defaults unless told otherwise), and `ApiSpec.guide_contract()`
+the document as written, which holds only what the guide says.
 
 Each object keeps both views of its part of the document: `resolved` values
 (every `$ref` inlined) for those who validate or shape data, and the names of
@@ -15,8 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._decisions import Catalogue, Profile, read_catalogue
 from ._exceptions import SpecError
-from ._loader import read_document, resolve_pointer, resolve_refs
+from ._loader import read_document, resolve_pointer, resolve_refs, validate_document
 from ._resources import default_spec_path
 from ._schema import value_type
 
@@ -113,9 +119,20 @@ class Operation:
 @dataclass(frozen=True)
 class ApiSpec:
     source: Path
-    document: Mapping[str, Any] = field(repr=False)  # as written, `$ref`s included
-    resolved: Mapping[str, Any] = field(repr=False)  # every `$ref` inlined
+    document: Mapping[str, Any] = field(repr=False)  # as `profile` decides it, `$ref`s included
+    resolved: Mapping[str, Any] = field(repr=False)  # the same, every `$ref` inlined
     operations: tuple[Operation, ...] = field(repr=False)
+    written: Mapping[str, Any] = field(repr=False)  # as written: the guide's contract and the catalogue
+    catalogue: Catalogue = field(repr=False)
+    profile: Profile | None = field(repr=False)  # None: the document as written (the guide's contract)
+
+    def decided_by(self, profile: Profile | Mapping[str, str] | str | Path | None) -> ApiSpec:
+        """The same spec as another profile decides it."""
+        return _build(self.source, self.written, self.catalogue, _profile(self.catalogue, profile))
+
+    def guide_contract(self) -> ApiSpec:
+        """The document as written: only what the guide states, no decision taken."""
+        return _build(self.source, self.written, self.catalogue, None)
 
     # -- servers --------------------------------------------------------------------------
 
@@ -167,14 +184,37 @@ class ApiSpec:
         return (op for op in self.operations if writes or not op.writes)
 
 
-def load_spec(path: str | Path | None = None) -> ApiSpec:
-    """Read, validate and resolve the spec (default: the kit's own) once."""
+def load_spec(
+    path: str | Path | None = None, profile: Profile | Mapping[str, str] | str | Path | None = None
+) -> ApiSpec:
+    """Read, validate and resolve the spec (default: the kit's own) once, as
+    `profile` decides it (a Profile, a mapping of choices, a profile file;
+    None: the kit's defaults)."""
     source = Path(path) if path is not None else default_spec_path()
-    document = read_document(source)
+    written = read_document(source)
+    catalogue = read_catalogue(written, str(source))
+    return _build(source, written, catalogue, _profile(catalogue, profile))
+
+
+def _profile(catalogue: Catalogue, profile: Profile | Mapping[str, str] | str | Path | None) -> Profile:
+    if profile is None:
+        return catalogue.defaults
+    if isinstance(profile, Profile):
+        return catalogue.profile(profile.choices)
+    if isinstance(profile, Mapping):
+        return catalogue.profile(profile)
+    return catalogue.load_profile(profile)
+
+
+def _build(source: Path, written: Mapping[str, Any], catalogue: Catalogue, profile: Profile | None) -> ApiSpec:
+    document = profile.apply(written) if profile is not None else dict(written)
+    if document != written:  # the actions must leave a valid document
+        validate_document(document, f"{source} as decided by the profile")
     resolved = resolve_refs(document, document)
     return ApiSpec(
         source=source, document=document, resolved=resolved,
         operations=tuple(_operations(document, resolved, source)),
+        written=written, catalogue=catalogue, profile=profile,
     )
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dentare_spec import SpecError, default_spec_path
+from dentare_spec import Profile, SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
@@ -28,7 +28,7 @@ ADMIN_KEY_ENV = "DENTARE_MOCK_ADMIN_KEY"
 SUBCOMMANDS = {
     "proxy": "mockserver.tools.proxy",
     "import-csv": "mockserver.tools.csv_import",
-    "postman": "mockserver.tools.postman",
+    "postman": "mockserver.tools.postman.cli",
 }
 
 
@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec to serve (default: the packaged one)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="answer by this profile of the spec's decisions (YAML `decisions: {point: alternative}`;"
+                             " default: the kit's choices)")
     parser.add_argument("--fixtures", type=Path, default=None,
                         help="folder with accounts.json and patients.json (default: the packaged fixtures)")
     parser.add_argument("--generate", type=int, default=0, metavar="N",
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> MockSettings:
     return MockSettings(
         spec_path=args.spec or default_spec_path(),
+        profile=args.profile,
         fixtures_dir=args.fixtures or default_fixtures_dir(),
         generate=args.generate,
         generate_account=args.generate_account,
@@ -132,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, existed)
+    _banner(base_url, settings, args.host, existed, app.state.decisions.profile)
     # lifespan="on": the state file is closed in the lifespan's shutdown. The
     # graceful timeout bounds how long a slow client can hold that up.
     with sigterm_as_interrupt():
@@ -150,9 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str, existed: bool) -> None:
+def _banner(base_url: str, settings: MockSettings, host: str, existed: bool, profile: Profile) -> None:
     token = _sample_token(settings.fixtures_dir)
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
+    if settings.profile is not None:
+        differences = ", ".join(f"{point}={alternative}" for point, alternative in profile.differences.items())
+        print(f"  Profile: {settings.profile} ({differences or 'no difference from the kit'})")
     print(f"  Base URL: {base_url}")
     if token:
         print("  Try it:")

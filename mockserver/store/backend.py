@@ -6,7 +6,9 @@ state in this process (memory_backend.py) or in a database shared by several
 processes. Refusals are domain errors (`Missing`, `Taken`, `TokenRefused`,
 and `NotSaved` for a write that could not be made durable, which then changed
 nothing); the API layer turns them into answers. A write returns only once it
-is durable, when the backend keeps a state file.
+is durable, when the backend keeps a state file. At the open points that live
+in the data a backend answers by its `StoreRules` (defined with the other
+decisions in mockserver/decisions.py, re-exported here), given when it is built.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..decisions import StoreRules
 from ..domain.models import Account, Token, User
 from ..domain.records import Patient
 from .planner import PatientQuery
 
-__all__ = ["Backend", "Principal"]
+__all__ = ["Backend", "Principal", "StoreRules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +46,17 @@ class Backend(Protocol):
     async def list_patients(
         self, account_id: int, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
-        """One page of matches in ascending id order, and their total."""
+        """One page of matches, and their total: ascending id order, or descending
+        under `StoreRules.newest_first`; `query.is_active` False selects archived
+        patients only, or every patient under `StoreRules.inactive_lists_all`."""
 
     async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
-        """Taken when a unique value (external_id) is held in the account."""
+        """Taken when a unique value (external_id, unless `StoreRules.external_id_shared`)
+        is held in the account. Timestamps as `StoreRules.seconds` says."""
 
     async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
-        """Apply `changes` atomically; `updated_at` moves only when a value changes."""
+        """Apply `changes` atomically; `updated_at` moves only when a value changes
+        (on every update under `StoreRules.noop_touches`)."""
 
     # -- the control plane ------------------------------------------------------------------
 
@@ -60,7 +67,8 @@ class Backend(Protocol):
         """Missing for an unknown account."""
 
     async def taken_external_ids(self, account_id: int, values: Collection[str]) -> set[str]:
-        """Those of `values` some patient of the account already holds."""
+        """Those of `values` a new patient of the account may not take: held by one
+        of its patients (none under `StoreRules.external_id_shared`)."""
 
     async def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
         """Every row or none (an import)."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .._exceptions import NotSaved
+from ..decisions import StoreRules
 from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import format_timestamp
@@ -64,9 +65,17 @@ def _collector_paused() -> Iterator[None]:
 class MemoryBackend:
     """`Backend` over one in-process `Store` (the embedded default)."""
 
-    def __init__(self, settings: MockSettings, schema: PatientSchema, check: DocumentCheck | None = None):
+    def __init__(
+        self,
+        settings: MockSettings,
+        schema: PatientSchema,
+        rules: StoreRules | None = None,
+        check: DocumentCheck | None = None,
+    ):
         self.settings = settings
         self.schema = schema
+        #: The open points that live in the data; every store this backend builds answers by them.
+        self.rules = rules or StoreRules()
         self._check = check
         #: Why the state could not be kept, if so (the CLI says it and exits 1).
         self.save_error: str | None = None
@@ -279,6 +288,7 @@ class MemoryBackend:
         snapshot = snapshot_path(self.settings)
         cached = load_snapshot(snapshot) if snapshot else None
         if cached is not None:
+            cached.rules = self.rules  # the snapshot holds data; the rules are this run's
             return cached
         with _collector_paused():  # millions of new objects: collecting midway only costs time
             store = self._build_fixture_store()
@@ -287,7 +297,7 @@ class MemoryBackend:
         return store
 
     def _build_fixture_store(self) -> Store:
-        store = Store(self.schema)
+        store = Store(self.schema, self.rules)
         fixtures = self.settings.fixtures_dir
         if fixtures is not None:
             store = self._from_document(read_fixtures_dir(fixtures), str(fixtures))
@@ -322,7 +332,7 @@ class MemoryBackend:
                 logger.info("created the state file %s from the fixtures", path)
             else:
                 # What the file holds was checked when it was written; a large store loads fast.
-                store = Store(self.schema)
+                store = Store(self.schema, self.rules)
                 with _collector_paused():
                     load_document(store, document, source=str(path))
                 logger.info("loaded state from %s", path)
@@ -337,7 +347,7 @@ class MemoryBackend:
     def _from_document(self, document: Any, source: str) -> Store:
         if self._check is not None:
             self._check.records(document, source)
-        store = Store(self.schema)
+        store = Store(self.schema, self.rules)
         load_document(store, document, source=source)
         if self._check is not None:
             self._check.loaded(store, source)

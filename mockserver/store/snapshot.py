@@ -40,15 +40,15 @@ def snapshot_path(settings: MockSettings) -> Path | None:
         return None
     key = hashlib.sha256()
     key.update(repr((sys.version, settings.generate, settings.generate_account, settings.seed)).encode())
-    for folder in _SHAPING_MODULES:
-        for module in sorted((_PACKAGE / folder).glob("*.py")):
+    for part in _SHAPING_MODULES:
+        for module in sorted((_PACKAGE / part).glob("*.py")):
             key.update(module.read_bytes())
     key.update(settings.spec_path.read_bytes())  # the spec decides a patient's fields
     if settings.fixtures_dir is not None:
         for name in ("accounts.json", "patients.json"):
             path = settings.fixtures_dir / name
             key.update(path.read_bytes() if path.exists() else b"-")
-    folder = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "dentare-mock")
+    folder = Path(os.environ.get(CACHE_ENV) or str(Path.home() / ".cache" / "dentare-mock"))
     return folder / f"store-{settings.generate}-{key.hexdigest()[:24]}.pickle"
 
 

@@ -43,7 +43,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dentare_spec import SpecError, default_spec_path
+from dentare_spec import SpecError, default_spec_path, load_spec
 
 from .._signals import sigterm_as_interrupt
 from ..web.exchange_check import ExchangeChecker, Violation
@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec_path = args.spec or default_spec_path()
     try:
         upstream_root(args.upstream, "")  # a bad URL fails before the spec is loaded
-        checker = ExchangeChecker(spec_path)
+        checker = ExchangeChecker(load_spec(spec_path))
         root = upstream_root(args.upstream, checker.base_path)
     except (SpecError, ValueError) as exc:
         print(f"dentare-mock proxy: error: {exc}", file=sys.stderr)

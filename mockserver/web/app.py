@@ -2,7 +2,9 @@
 and error answers in the API's `{"error": ...}` shape for everything else.
 
 What the endpoints act on is in `app.state`: `backend` (the state, through
-the store's `Backend`), `spec`, `settings` and `importer` (CSV import).
+the store's `Backend`), `spec` (as the profile decides it), `decisions` (the
+profile's flags, mockserver/decisions.py), `settings` and `importer` (CSV
+import).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..api.responses import json_response
 from ..api.routing import build_api_routes
 from ..api.state_check import StateCheck
 from ..api.views import COMPUTED, PatientView
+from ..decisions import read_decisions
 from ..domain.records import patient_schema
 from ..settings import MockSettings
 from ..store.memory_backend import MemoryBackend
@@ -51,14 +54,17 @@ def create_app(
     spec: ApiSpec | None = None,
     handlers: Mapping[str, Handler] | None = None,
 ) -> Starlette:
-    """The mock as an ASGI app. The spec is loaded and checked here, so a bad
-    spec or a handler mismatch fails at start-up, not on the first request."""
+    """The mock as an ASGI app. The spec is loaded with the settings' profile
+    and checked here, so a bad spec or profile, or a handler mismatch, fails at
+    start-up, not on the first request. A `spec` given answers by its own profile."""
     settings = settings or MockSettings()
-    spec = spec or load_spec(settings.spec_path)
+    spec = spec or load_spec(settings.spec_path, settings.profile)
+    decisions = read_decisions(spec)
     backend = build_backend(settings, spec)
     api_routes = build_api_routes(
         spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
-        PatientView(spec, backend.schema), max_body_bytes=settings.max_body_bytes,
+        PatientView(spec, backend.schema, decisions.api), max_body_bytes=settings.max_body_bytes,
+        rules=decisions.api,
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
@@ -88,12 +94,13 @@ def create_app(
     app.router.redirect_slashes = False  # "/__mock" or "/docs/" is a 404 in the error shape, never a 307
     app.state.backend = backend
     app.state.spec = spec
+    app.state.decisions = decisions
     app.state.settings = settings
-    app.state.importer = CsvImporter(spec)
+    app.state.importer = CsvImporter(spec, decisions)
     stack: ASGIApp | None = None
     if settings.check_responses:
         # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.
-        stack = ResponseSelfCheck(app.build_middleware_stack(), settings.spec_path, api_prefix=spec.base_path)
+        stack = ResponseSelfCheck(app.build_middleware_stack(), spec, api_prefix=spec.base_path)
     if settings.faults is not None:
         # Outermost: an injected fault is never turned into a 500 nor checked
         # against the spec, and `drop` reaches the server's connection.
@@ -105,11 +112,14 @@ def create_app(
 
 
 def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend:
-    """The state the settings describe, its patients shaped by the spec; every
-    document it loads (fixtures, state documents) is checked against the API's rules."""
-    spec = spec or load_spec(settings.spec_path)
+    """The state the settings describe, its patients shaped by the spec, its
+    lists and writes as the spec's profile decides them; every document it
+    loads (fixtures, state documents) is checked against the API's rules."""
+    spec = spec or load_spec(settings.spec_path, settings.profile)
     schema = patient_schema(spec, COMPUTED)
-    return MemoryBackend(settings, schema, check=StateCheck(spec, PatientView(spec, schema)))
+    decisions = read_decisions(spec)
+    check = StateCheck(spec, PatientView(spec, schema, decisions.api))
+    return MemoryBackend(settings, schema, decisions.store, check=check)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

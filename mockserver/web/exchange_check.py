@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from dentare_spec import SpecError, load_spec
+from dentare_spec import ApiSpec, SpecError
 
 __all__ = ["EDGE_STATUSES", "ExchangeChecker", "Violation"]
 
@@ -46,14 +45,15 @@ class Violation:
 class ExchangeChecker:
     """Request and response validation with openapi-core against one spec."""
 
-    def __init__(self, spec_path: Path):
+    def __init__(self, spec: ApiSpec):
+        """Checks against `spec` as its profile decides it (the guide's contract
+        with `spec.guide_contract()`)."""
         try:
             from openapi_core import OpenAPI
         except ImportError:  # pragma: no cover - depends on the install
             raise SpecError("dentare-mock proxy needs openapi-core: pip install 'openapi-core>=0.19'") from None
-        spec = load_spec(spec_path)  # the mock's own checks, with its clearer messages, first
         self.base_path = spec.base_path
-        self._openapi = OpenAPI.from_file_path(str(spec_path))
+        self._openapi = OpenAPI.from_dict(dict(spec.document))
         # openapi-core finds operations by full URL against `servers`; requests
         # are presented as sent to the first server, whatever host they came to.
         first = urlsplit(spec.document["servers"][0]["url"])

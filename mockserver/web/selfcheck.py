@@ -10,10 +10,11 @@ fail on any such line.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dentare_spec import ApiSpec
 
 from .exchange_check import ExchangeChecker, Violation
 
@@ -26,9 +27,9 @@ logger = logging.getLogger("mockserver")
 class ResponseSelfCheck:
     """ASGI middleware: validate each answer under `api_prefix` after it is sent."""
 
-    def __init__(self, app: ASGIApp, spec_path: Path, api_prefix: str):
+    def __init__(self, app: ASGIApp, spec: ApiSpec, api_prefix: str):
         self.app = app
-        self.checker = ExchangeChecker(spec_path)
+        self.checker = ExchangeChecker(spec)
         self.api_prefix = api_prefix
         self.violations = 0
 

@@ -1,15 +1,21 @@
-"""Deliberately broken variants of the mock: each breaks exactly one rule.
+"""Variants of the mock, each changing exactly one thing: most break a rule
+of the guide (the suite must fail, naming the check, in default mode and with
+--strict); some take a choice the guide leaves open another way than the kit
+(the suite must pass in default mode, report the decision point, and fail
+with --strict naming `decided.<point>`).
 
 A mutant is an ASGI middleware around the real mock app. `MUTANTS` lists,
-for each, the contract rule that must catch it and the rule group to run.
+for each, the check that must catch it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .asgi_tools import ASGIApp, Handler, Request, Response, call
 
@@ -37,11 +43,24 @@ class Accounts:
 
 @dataclass(frozen=True)
 class MutantSpec:
+    """A variant of the mock. `rule` is the check that must catch it: a guide
+    check (caught in default mode and with --strict), or `decided.<point>` for
+    a variant the guide allows but the kit decides otherwise (reported in
+    default mode, a failure only with --strict)."""
+
     name: str
-    rule: str  # the contract rule that must fail
-    group: str  # the part of the suite to run
+    rule: str
     make: Callable[[Accounts], Handler]
     doc: str
+
+    @property
+    def group(self) -> str:
+        """The part of the suite to run for it."""
+        return self.rule if self.decided else self.rule.split(".")[0]
+
+    @property
+    def decided(self) -> bool:
+        return self.rule.startswith("decided.")
 
 
 MUTANTS: list[MutantSpec] = []
@@ -49,7 +68,7 @@ MUTANTS: list[MutantSpec] = []
 
 def mutant(name: str, rule: str, doc: str) -> Callable[[Callable[[Accounts], Handler]], Callable[[Accounts], Handler]]:
     def register(make: Callable[[Accounts], Handler]) -> Callable[[Accounts], Handler]:
-        MUTANTS.append(MutantSpec(name, rule, rule.split(".")[0], make, doc))
+        MUTANTS.append(MutantSpec(name, rule, make, doc))
         return make
 
     return register
@@ -80,18 +99,7 @@ def _lowercase_bearer(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("auth_revoked_still_works", "auth.revoked_token", "a revoked token keeps working")
-def _revoked_works(accounts: Accounts) -> Handler:
-    async def handle(app: ASGIApp, request: Request) -> Response:
-        for account, revoked in accounts.revoked.items():
-            if request.token in revoked:
-                request = _auth(request, f"Bearer {accounts.live[account][0]}")
-        return await call(app, request)
-
-    return handle
-
-
-@mutant("auth_no_www_authenticate", "auth.missing_token", "401 without the WWW-Authenticate header")
+@mutant("auth_no_www_authenticate", "decided.error_wording", "401 without the WWW-Authenticate header")
 def _no_www_authenticate(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -137,13 +145,20 @@ def _default_25(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("pagination_clamps_per_page", "pagination.per_page_limits", "per_page above the maximum is clamped, not 422")
-def _clamps(accounts: Accounts) -> Handler:
+@mutant("pagination_no_maximum", "pagination.per_page_bounds", "per_page above 100 is answered in full")
+def _no_maximum(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         per_page = request.query.get("per_page", "")
-        if _is_list(request) and per_page.isdigit() and int(per_page) > 100:
-            request = replace(request, query={**request.query, "per_page": "100"})
-        return await call(app, request)
+        if not (_is_list(request) and per_page.isdigit() and int(per_page) > 100):
+            return await call(app, request)
+        first = await call(app, replace(request, query={**request.query, "per_page": "100"}))
+        second = await call(app, replace(request, query={**request.query, "per_page": "100", "page": "2"}))
+        body = first.json()
+        if first.status == 200 and second.status == 200:
+            body["data"] += second.json()["data"][: int(per_page) - 100]
+            body["meta"]["per_page"] = int(per_page)
+            first.set_json(body)
+        return first
 
     return handle
 
@@ -161,7 +176,7 @@ def _total_off(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("pagination_past_end_repeats", "pagination.past_end_empty", "a page past the end repeats the first page")
+@mutant("pagination_past_end_repeats", "decided.page_past_end", "a page past the end repeats the first page")
 def _past_end(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -175,7 +190,7 @@ def _past_end(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("pagination_newest_first", "pagination.stable_order", "each page is in descending id order")
+@mutant("pagination_pages_reversed", "pagination.walk_all_pages", "each page descends, the pages ascend")
 def _newest_first(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -236,7 +251,7 @@ def _search_leak(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("scoping_404_with_detail", "scoping.unknown_id", '404 bodies say more than {"error": "Not Found"}')
+@mutant("scoping_404_with_detail", "decided.error_wording", '404 bodies say more than {"error": "Not Found"}')
 def _404_detail(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -250,7 +265,7 @@ def _404_detail(accounts: Accounts) -> Handler:
 # -- the 422 format ------------------------------------------------------------------
 
 
-@mutant("validation_errors_as_list", "validation.required_fields", "422 errors as a flat list of sentences")
+@mutant("validation_errors_as_list", "writes.required_fields", "422 errors as a flat list of sentences")
 def _errors_list(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -263,7 +278,7 @@ def _errors_list(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("validation_creates_anyway", "validation.required_fields", "a refused create still stores a patient")
+@mutant("validation_creates_anyway", "writes.required_fields", "a refused create still stores a patient")
 def _creates_anyway(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -278,7 +293,7 @@ def _creates_anyway(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("validation_patch_half_applied", "validation.patch_invalid", "a refused PATCH still applies its valid fields")
+@mutant("validation_patch_half_applied", "writes.patch_invalid", "a refused PATCH still applies its valid fields")
 def _patch_half(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -293,7 +308,7 @@ def _patch_half(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("validation_query_ignored", "validation.query_params", "an unknown `lang` is ignored instead of 422")
+@mutant("validation_lang_ignored", "decided.unknown_lang", "an unknown `lang` is ignored instead of 422")
 def _lang_ignored(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.query.get("lang") not in (None, "en", "sq", "mk"):
@@ -306,7 +321,7 @@ def _lang_ignored(accounts: Accounts) -> Handler:
 # -- business rules ----------------------------------------------------------------------
 
 
-@mutant("business_q_skips_personal_no", "business.search_fields", "q does not search the personal number")
+@mutant("business_q_skips_personal_no", "listing.search_fields", "q does not search the personal number")
 def _q_personal_no(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -326,7 +341,7 @@ def _q_personal_no(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_filters_or", "business.filters_and", "email and personal_no together: only email applies")
+@mutant("business_filters_or", "listing.filters_and", "email and personal_no together: only email applies")
 def _filters_or(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if _is_list(request) and "email" in request.query and "personal_no" in request.query:
@@ -336,7 +351,7 @@ def _filters_or(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_is_active_ignored", "business.archived_patients", "is_active=false is ignored: archived never listed")
+@mutant("business_is_active_ignored", "listing.archived_patients", "is_active=false is ignored: archived never listed")
 def _is_active_ignored(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if _is_list(request) and request.query.get("is_active") == "false":
@@ -346,7 +361,7 @@ def _is_active_ignored(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_expansion_always", "business.expansion_fields", "GET always includes the medical fields")
+@mutant("business_expansion_always", "reads.expansion_fields", "GET always includes the medical fields")
 def _expansion_always(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.method == "GET" and PATIENT_PATH.match(request.path) and "fields" not in request.query:
@@ -356,7 +371,7 @@ def _expansion_always(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_lang_ignored", "business.lang_localizes", "`lang` is ignored; display names are always as stored")
+@mutant("business_lang_ignored", "decided.transliteration", "`lang` is ignored; display names are always as stored")
 def _lang_dropped(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.query.get("lang") in ("en", "sq", "mk"):
@@ -366,7 +381,7 @@ def _lang_dropped(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_null_ignored", "business.patch_partial", "PATCH ignores null values instead of clearing")
+@mutant("business_null_ignored", "writes.patch_partial", "PATCH ignores null values instead of clearing")
 def _null_ignored(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         body = request.json()
@@ -378,7 +393,7 @@ def _null_ignored(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_updated_at_frozen", "business.patch_partial", "updated_at never moves (always created_at)")
+@mutant("business_updated_at_frozen", "decided.noop_patch", "updated_at never moves (always created_at)")
 def _updated_frozen(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -391,7 +406,7 @@ def _updated_frozen(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_phone_not_normalized", "business.phone_e164", "phone_e164 keeps the spaces of the input")
+@mutant("business_phone_not_normalized", "writes.phone_e164", "phone_e164 keeps the spaces of the input")
 def _phone_raw(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -405,7 +420,7 @@ def _phone_raw(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_put_as_patch", "business.methods_refused", "PUT is served as a PATCH")
+@mutant("business_put_as_patch", "writes.no_put_or_delete", "PUT is served as a PATCH")
 def _put_as_patch(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.method == "PUT":
@@ -415,7 +430,7 @@ def _put_as_patch(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("business_me_leaks_email", "business.me_shape", "/me.json adds the user's email")
+@mutant("business_me_adds_email", "decided.extra_fields", "/me.json adds the user's email")
 def _me_email(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -431,7 +446,7 @@ def _me_email(accounts: Accounts) -> Handler:
 # -- schema and stateful ----------------------------------------------------------------------
 
 
-@mutant("schema_list_without_created_at", "schema.positive", "list items lack created_at")
+@mutant("schema_list_without_created_at", "reads.list_items", "list items lack created_at")
 def _no_created_at(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -445,7 +460,7 @@ def _no_created_at(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("schema_list_never_422", "schema.negative", "invalid list parameters answer an empty 200 page")
+@mutant("schema_list_never_422", "decided.invalid_paging", "invalid list parameters answer an empty 200 page")
 def _list_never_422(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
@@ -474,3 +489,122 @@ def _patch_not_stored(accounts: Accounts) -> Handler:
         return await call(app, request)
 
     return handle
+
+
+# -- writes and reads the guide shows ------------------------------------------------------------
+
+
+def _rewrite_data(response: Response, change: Callable[[dict[str, Any]], None]) -> Response:
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict):
+        change(data)
+        response.set_json(body)
+    return response
+
+
+@mutant("writes_create_without_display_name", "writes.create_patient", "the create answer lacks display_name")
+def _create_without_display(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if request.method == "POST" and response.status == 201:
+            return _rewrite_data(response, lambda data: data.pop("display_name", None))
+        return response
+
+    return handle
+
+
+@mutant("reads_get_without_birthdate", "reads.get_record", "GET by id lacks birthdate")
+def _get_without_birthdate(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if request.method == "GET" and PATIENT_PATH.match(request.path) and response.status == 200:
+            return _rewrite_data(response, lambda data: data.pop("birthdate", None))
+        return response
+
+    return handle
+
+
+@mutant("writes_gender_unchecked", "writes.invalid_on_create", "a gender outside the list is dropped, not refused")
+def _gender_unchecked(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        body = request.json()
+        if request.method in ("POST", "PATCH") and isinstance(body, dict) and body.get("gender") not in (
+            None, "male", "female", "other"
+        ):
+            del body["gender"]
+            request = replace(request, body=json.dumps(body).encode())
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("writes_delete_archives", "writes.no_put_or_delete", "DELETE archives the patient")
+def _delete_archives(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.method == "DELETE" and PATIENT_PATH.match(request.path):
+            request = replace(request, method="PATCH", body=b'{"is_active": false}',
+                              headers={**request.headers, "content-type": "application/json"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("writes_names_decomposed", "writes.utf8_round_trip", "names are stored decomposed (NFD)")
+def _names_decomposed(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        body = request.json()
+        if request.method == "POST" and isinstance(body, dict):
+            for key in ("first_name", "last_name"):
+                if isinstance(body.get(key), str):
+                    body[key] = unicodedata.normalize("NFD", body[key])
+            request = replace(request, body=json.dumps(body, ensure_ascii=False).encode())
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("listing_q_case_sensitive", "listing.search_fields", "q matches names case included")
+def _q_case_sensitive(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        q = request.query.get("q", "")
+        if _is_list(request) and response.status == 200 and q:
+
+            def kept(item: dict[str, Any]) -> bool:  # drop what only a case-insensitive name match found
+                names = f"{item.get('first_name') or ''} {item.get('last_name') or ''}"
+                return q in names or q.lower() not in names.lower()
+
+            body = response.json()
+            body["data"] = [item for item in body["data"] if kept(item)]
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("listing_email_filter_ignored", "listing.filters_and", "the email filter is ignored")
+def _email_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and "email" in request.query:
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "email"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("reads_lang_renames", "reads.lang_on_reads", "with lang=mk the stored names come back transliterated")
+def _lang_renames(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if request.method == "GET" and request.query.get("lang") == "mk" and response.status == 200:
+
+            def rename(data: dict[str, Any]) -> None:
+                data["first_name"] = data.get("display_first_name", data.get("first_name"))
+                data["last_name"] = data.get("display_last_name", data.get("last_name"))
+
+            return _rewrite_data(response, rename)
+        return response
+
+    return handle
+

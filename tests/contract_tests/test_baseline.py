@@ -1,13 +1,17 @@
-"""The suite passes against the real mock, cleans up after itself, and a
---read-only run sends nothing but reads."""
+"""The suite passes against the real mock (with --strict: the kit's CI holds
+its own mock to every decision), cleans up after itself, and a --read-only
+run sends nothing but reads: every check that writes says so."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import httpx
+import pytest
 
-from contract_tests.registry import select_rules
+from contract_tests import RunConfig, RunContext, select_checks
+from contract_tests.examples import example_database
+from contract_tests.plugin import run_check
 
 from .asgi_tools import ASGIApp, Mutant, Request, Response, call
 from .conftest import ContractRun, mock_app, serve
@@ -35,10 +39,11 @@ def _tagged_active(base_url: str, token: str) -> list[int]:
 
 def test_full_run_passes_against_the_mock(accounts: Accounts, contract: Callable[..., ContractRun]) -> None:
     with serve(mock_app()) as base_url:
-        run = contract(base_url, accounts, "--seed", "4821")
+        run = contract(base_url, accounts, "--seed", "4821", "--strict")
         assert run.code == 0, run.stdout[-4000:] + run.stderr[-2000:]
         assert run.failed == set() and run.skipped == {}
-        assert run.passed == {r.name for r in select_rules(None)}
+        assert run.passed == {c.name for c in select_checks(None)}
+        assert "differs from the kit's decisions: 0 of 36" in run.stdout
         # Everything it created is archived again.
         assert _tagged_active(base_url, accounts.live[1][0]) == []
         assert _tagged_active(base_url, accounts.live[2][0]) == []
@@ -55,6 +60,35 @@ def test_read_only_run_sends_only_reads(accounts: Accounts, contract: Callable[.
         run = contract(base_url, accounts, "--read-only", "--quick")
     assert run.code == 0, run.stdout[-4000:]
     assert methods and set(methods) == {"GET"}
-    writing = {r.name for r in select_rules(None) if "writes" in r.needs}
+    writing = {c.name for c in select_checks(None) if c.writes}
     assert set(run.skipped) == writing
     assert all("--read-only" in reason for reason in run.skipped.values())
+
+
+def test_every_check_that_writes_is_marked_so(accounts: Accounts) -> None:
+    """Each check, run alone with --read-only against a target that records
+    methods: one that is not skipped must send GETs only, else its `writes`
+    mark is missing and --read-only would let it write to production."""
+    methods: list[str] = []
+
+    async def record(app: ASGIApp, request: Request) -> Response:
+        methods.append(request.method)
+        return await call(app, request)
+
+    with serve(Mutant(mock_app(), record)) as base_url:
+        config = RunConfig(base_url=base_url, token=accounts.live[1][0], other_token=accounts.live[2][0],
+                           revoked_token=accounts.revoked[1][0], read_only=True, quick=True, rate=0)
+        ctx = RunContext(config)
+        ctx.cache["example_db"] = example_database(None)
+        unmarked = {}
+        for found in select_checks(None):
+            methods.clear()
+            try:
+                run_check(ctx, found)
+            except pytest.skip.Exception:
+                continue
+            writes = sorted(set(methods) - {"GET"})
+            if writes:
+                unmarked[found.name] = writes
+        ctx.close()
+    assert unmarked == {}, f"checks that write without writes=True: {unmarked}"

@@ -75,6 +75,24 @@ def _never_end(sock: socket.socket, server: _Server) -> None:
         time.sleep(0.2)
 
 
+def _trickle(sock: socket.socket, server: _Server) -> None:
+    """A 200 whose JSON body comes one byte at a time, each well inside a read timeout."""
+    _read_request(sock)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[")
+    while not server.stopping:
+        sock.sendall(b" ")
+        time.sleep(1.5)
+
+
+def _huge(sock: socket.socket, server: _Server) -> None:
+    """A 200 announcing 300 MB of JSON and sending it as fast as it can."""
+    _read_request(sock)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 314572800\r\n\r\n[")
+    block = b"0," * 32768
+    while not server.stopping:
+        sock.sendall(block)
+
+
 def _redirect_loop(sock: socket.socket, server: _Server) -> None:
     request = _read_request(sock)
     target = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b"/"
@@ -101,6 +119,7 @@ HTML_502 = _response("502 Bad Gateway", "text/html", b"<html><head><title>502 Ba
                      b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
 HTML_200 = _response("200 OK", "text/html", b"<html><body>Hello</body></html>")
 FAKE_JSON_200 = _response("200 OK", "application/json", b"this is text, not JSON")
+EDGE_503 = _response("503 Service Unavailable\r\nRetry-After: 1", "application/json", b'{"error": "overloaded"}')
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,9 @@ TARGETS = [
     Target("json-typed-non-json-200", _answer(FAKE_JSON_200), r"json"),
     Target("redirect-loop", _redirect_loop, r"redirect|302"),
     Target("never-ending-body", _never_end, r"time|too long|never|did not (answer|finish)|slow"),
+    Target("trickling-body", _trickle, r"did not finish its answer within"),
+    Target("300-MB-body", _huge, r"more than \d+ bytes"),
+    Target("edge-503-forever", _answer(EDGE_503), r"kept answering 503"),
     Target("connection-reset", _drop, r"reset|closed|disconnect|did not answer"),
     Target("not-http", _not_http, r"http|protocol|did not answer"),
 ]

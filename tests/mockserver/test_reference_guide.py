@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dentare_spec import load_spec
+from dentare_spec import constraints, load_spec, object_shape
 from tests.conftest import SPEC_PATH
 from tests.reference_doc import GUIDE_PATH, SHARED_GUIDE_PATH, CurlExample, read_examples
 
@@ -24,8 +24,8 @@ def _nullable_fields() -> frozenset[str]:
     spec = load_spec(SPEC_PATH)
     names = set()
     for schema_name in ("Patient", "PatientListItem"):
-        for name, schema in spec.schema(schema_name)["properties"].items():
-            if "null" in str(schema.get("type", "")) or any(b.get("type") == "null" for b in schema.get("anyOf", ())):
+        for name, schema in object_shape(spec.schema(schema_name)).properties.items():
+            if constraints(schema).nullable:
                 names.add(name)
     return frozenset(names)
 

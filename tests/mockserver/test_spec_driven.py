@@ -50,7 +50,7 @@ def test_required_fields_come_from_the_spec(tmp_path: Path) -> None:
     assert client_for(SPEC_PATH).post("/patients", json=body).status_code == 201
 
     def require_email(doc: dict[str, Any]) -> None:
-        doc["components"]["schemas"]["PatientCreate"]["required"].append("email")
+        doc["components"]["schemas"]["PatientNames"]["required"].append("email")
 
     response = client_for(spec_copy(tmp_path, require_email)).post("/patients", json=body)
     assert response.status_code == 422
@@ -70,7 +70,7 @@ def test_enums_come_from_the_spec(tmp_path: Path) -> None:
 
 def test_response_shape_comes_from_the_spec(tmp_path: Path) -> None:
     def drop_locale_from_list(doc: dict[str, Any]) -> None:
-        item = doc["components"]["schemas"]["PatientListItem"]
+        item = doc["components"]["schemas"]["PatientSummary"]
         del item["properties"]["locale"]
         item["required"].remove("locale")
 
@@ -132,10 +132,9 @@ def test_a_field_added_to_the_spec_needs_no_code(tmp_path: Path) -> None:
     def add_nickname(doc: dict[str, Any]) -> None:
         schemas = doc["components"]["schemas"]
         schemas["PatientWritable"]["properties"]["nickname"] = {
-            "anyOf": [{"$ref": "#/components/schemas/Text"}, {"type": "null"}]
+            "anyOf": [{"$ref": "#/components/schemas/TextValue"}, {"type": "null"}]
         }
-        schemas["Patient"]["properties"]["nickname"] = {"type": ["string", "null"]}
-        schemas["Patient"]["required"].append("nickname")
+        schemas["PatientRecord"]["properties"]["nickname"] = {"type": ["string", "null"]}
 
     client = client_for(spec_copy(tmp_path, add_nickname))
     created = client.post("/patients", json={"first_name": "A", "last_name": "B", "nickname": "Ace"})

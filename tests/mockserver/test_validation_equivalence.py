@@ -67,7 +67,7 @@ def _validator(operation_id: str) -> RequestValidator:
 
 @cache
 def _reference() -> Any:
-    return openapi_core.OpenAPI.from_file_path(str(SPEC_PATH))
+    return openapi_core.OpenAPI.from_dict(dict(load_spec(SPEC_PATH).document))  # as the kit decides it
 
 
 # -- the two verdicts ---------------------------------------------------------------------

@@ -215,7 +215,7 @@ def error_schema(name: str) -> Mapping[str, Any]:
 
 def assert_error_shape(status: int, body: Any) -> None:
     """The body every error status must have, per the spec."""
-    name = {401: "Unauthorized", 404: "NotFound", 422: "ValidationError"}.get(status, "Error")
+    name = {401: "UnauthorizedError", 404: "NotFoundError", 422: "ValidationError"}.get(status, "ApiError")
     jsonschema.validate(body, error_schema(name))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dentare_spec import load_spec
+from dentare_spec import constraints, load_spec, object_shape
 from tests.conftest import SPEC_PATH, RunningMock
 
 from ._support import assert_error_shape, raw_request, token
@@ -142,25 +142,7 @@ def query_cases() -> Iterator[Case]:
 
 
 def _writable() -> Mapping[str, Any]:
-    schema = load_spec(SPEC_PATH).schema("PatientWritable")
-    return schema["properties"]
-
-
-def _branch(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The non-null branch of `anyOf: [X, null]`, with X's allOf flattened."""
-    for option in schema.get("anyOf", [schema]):
-        if option.get("type") != "null":
-            merged: dict[str, Any] = {}
-            for part in [option, *option.get("allOf", [])]:
-                for sub in [part, *part.get("allOf", [])]:
-                    merged.update({k: v for k, v in sub.items() if k not in ("allOf", "description")})
-            return merged
-    raise AssertionError(schema)
-
-
-def _kind(schema: Mapping[str, Any]) -> str:
-    kind = _branch(schema).get("type", "string")
-    return kind if isinstance(kind, str) else next(t for t in kind if t != "null")
+    return object_shape(load_spec(SPEC_PATH).schema("PatientWritable")).properties
 
 
 WRONG_VALUES: Mapping[str, Sequence[Any]] = {
@@ -231,7 +213,8 @@ def body_cases() -> Iterator[Case]:
                        errors={name: ["is invalid"]})
         # Each writable field: too long, and each wrong type.
         for name, schema in _writable().items():
-            kind, limit = _kind(schema), _branch(schema).get("maxLength")
+            found = constraints(schema)
+            kind, limit = found.type or "string", found.max_length
             if limit:
                 # (An email of 256 characters is also malformed: no address is that long; both are said.)
                 yield Case(f"{p}{name}-too-long", method, path, 422, _write_body(method, {name: "a" * (limit + 1)}),

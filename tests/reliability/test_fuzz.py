@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT, RunningMock
 
@@ -23,10 +24,10 @@ SEED = os.environ.get("DENTARE_FUZZ_SEED", "4821")
 MAX_TIME = os.environ.get("DENTARE_FUZZ_MAX_TIME")  # seconds; QA runs set it, CI does not
 
 
-def schemathesis_command(base_url: str, secret: str) -> list[str]:
+def schemathesis_command(base_url: str, secret: str, spec: Path) -> list[str]:
     command = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", "tests/reliability/schemathesis.toml",
-        "run", "spec/openapi.yaml", "--url", base_url, "--header", f"Authorization: Bearer {secret}",
+        "run", str(spec), "--url", base_url, "--header", f"Authorization: Bearer {secret}",
         "--checks", "all", "--max-examples", MAX_EXAMPLES, "--seed", SEED, "--no-color",
     ]  # fmt: skip
     if MAX_TIME:
@@ -34,11 +35,14 @@ def schemathesis_command(base_url: str, secret: str) -> list[str]:
     return command
 
 
-def test_schemathesis_finds_no_failure(fresh_rmock: RunningMock) -> None:
+def test_schemathesis_finds_no_failure(fresh_rmock: RunningMock, tmp_path: Path) -> None:
+    """Against the kit's decided document: the mock is held to every decision."""
     assert fresh_rmock.base_url.startswith("http://127.0.0.1:")  # fuzz only the local mock
+    decided = tmp_path / "decided.yaml"
+    subprocess.run([sys.executable, "-m", "dentare_spec", "decided", "-o", str(decided)], cwd=ROOT, check=True)
     try:
         run = subprocess.run(
-            schemathesis_command(fresh_rmock.base_url, token(1, 1)), cwd=ROOT, capture_output=True, text=True,
+            schemathesis_command(fresh_rmock.base_url, token(1, 1), decided), cwd=ROOT, capture_output=True, text=True,
             timeout=float(MAX_TIME or 0) + 240, env={**os.environ, "NO_COLOR": "1"},
         )
     finally:
