@@ -42,9 +42,7 @@ def calibrate(ctx: RunContext) -> Calibration:
             result.skipped[probe.point] = reason
             continue
         ctx.current = probe.name
-        seen = probe.func(ctx)
-        assert isinstance(seen, Observed)
-        result.found[probe.point] = seen
+        result.found[probe.point] = probe.observe(ctx)
     return result
 
 
