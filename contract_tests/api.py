@@ -108,9 +108,11 @@ class PatientsApi:
         self._ensured = active
 
     def sample(self) -> JsonObject:
-        """One active patient of the main account: the first listed, or one created for the purpose."""
+        """One active patient of the main account that this run did not create
+        (checks archive their own): the first listed, or one created for the purpose."""
         if self._sample is None:
-            data, _ = self.expect.listing(self.list(per_page=1))
+            data, _ = self.expect.listing(self.list(per_page=self.facts.per_page[2]))
+            data = [item for item in data if item.get("id") not in self.tracker.created]
             if not data:
                 if self.read_only:
                     raise RuleFailure(self.expect._check(), "at least one patient in the account (read-only run)",

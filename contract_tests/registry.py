@@ -36,6 +36,9 @@ class Observed:
     alternative: str | None
     evidence: str
     exchange: Exchange | None = None
+    #: Other alternatives this target's answers fit as well (the probe cannot
+    #: tell them apart here): `alternative` is then the expected one.
+    alike: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
