@@ -81,8 +81,9 @@ class RequestValidator:
             {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
         ) if rules.malformed_id_unprocessable else None
         self._trim = rules.trim_whitespace
+        # The guide's types: the decided document widens a text field's to the values cast to it.
         self._casts = {
-            name: value_type(sub) for name, sub in object_shape(operation.body_schema or {}).properties.items()
+            name: value_type(sub) for name, sub in object_shape(contract.body_schema or {}).properties.items()
         } if rules.coerce_types else None
 
     # -- path -------------------------------------------------------------------------------
@@ -339,15 +340,11 @@ def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.Validatio
 
 
 def _cast(value: Any, kind: str | None) -> Any:
-    """`value` as Rails casts it to a field of JSON type `kind` (type_coercion=coerce); what
-    does not cast stays as it is, for validation to refuse."""
+    """`value` as Rails casts it to a text field (type_coercion=coerce: a number or
+    boolean is its text); anything else stays as it is, for validation to judge."""
     if kind == "string" and isinstance(value, bool):
         return "true" if value else "false"
     if kind == "string" and isinstance(value, (int, float)):
         return str(value)
-    if kind == "integer" and isinstance(value, str) and _INTEGER.fullmatch(value.strip()) and len(value) <= 20:
-        return int(value)
-    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
-        return value.strip().lower() in ("true", "1")
     return value
 
