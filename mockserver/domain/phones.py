@@ -71,5 +71,6 @@ def _prefixes(head: str) -> tuple[str, str]:
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head[:size]))
         if regions:
             metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
-            return head[:size], (metadata.national_prefix or "") if metadata else ""
+            # A non-geographic code (+800, ...) has no national form.
+            return (head[:size], metadata.national_prefix or "") if metadata else ("", "")
     return "", ""

@@ -24,7 +24,7 @@ UNANSWERABLE_PATIENTS: dict[str, tuple[dict[str, Any], str, str]] = {
     "created_at-year-10000": ({"created_at": "9999-12-31T23:00:00-05:00"}, "created_at", "is invalid"),
     "updated_at-year-10000": ({"updated_at": "9999-12-31T23:30:00-01:00"}, "updated_at", "is invalid"),
     "preferences-300-deep": ({"preferences": _nested(300)}, "preferences", "is invalid"),
-    "preferences-not-strings": ({"preferences": {"sms": 1}}, "preferences", "is invalid"),
+    "preferences-not-an-object": ({"preferences": ["sms"]}, "preferences", "is invalid"),
     "medical_issues-not-strings": ({"medical_issues": [{"a": 1}]}, "medical_issues", "is invalid"),
     "birthdate-year-0000": ({"birthdate": "0000-01-01"}, "birthdate", "is invalid"),
     "birthdate-negative-year": ({"birthdate": "-001-01-01"}, "birthdate", "is invalid"),
