@@ -176,6 +176,9 @@ def _fuzz(ctx: RunContext, mode: GenerationMode) -> None:
             test()
         except FailureGroup as exc:
             failures.append(_failure(ctx.current, op, exc, seen["last"]))
+        except hypothesis.errors.Unsatisfiable:
+            # Nothing of this operation can be made invalid (a profile left it no parameter to break).
+            continue
     if failures:
         first = failures[0]
         if len(failures) > 1:
