@@ -15,8 +15,8 @@ a request only when all of these hold:
    server's own origin (`scheme://Host`), so a page on another port of
    127.0.0.1 is refused too: it is same-site, so `Sec-Fetch-Site` alone would
    not tell (it is still checked: `cross-site` is refused).
-4. **Content type**, for requests that change state (POST, PUT, DELETE):
-   `application/json` (charset utf-8 allowed), or `text/csv` for the CSV
+4. **Content type**, for requests that change state (POST, PUT, a DELETE
+   with a body): `application/json` (charset utf-8 allowed), or `text/csv` for the CSV
    import. Neither is a CORS-safelisted type (those are text/plain,
    multipart/form-data and application/x-www-form-urlencoded, all an HTML
    form can send), so a cross-origin page can only send them after a CORS
@@ -80,7 +80,11 @@ def authorize(request: Request, admin_key: str | None, bound_host: str | None) -
 
 def require_media_type(request: Request, allowed: Collection[str]) -> None:
     """415 unless a state-changing request says one of the `allowed` media types
-    (a charset parameter other than utf-8 is refused too)."""
+    (a charset parameter other than utf-8 is refused too). A DELETE without a
+    body needs none: no page can send one cross-origin without a preflight."""
+    headers = request.headers
+    if request.method == "DELETE" and headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
     media_type, _, params = request.headers.get("content-type", "").partition(";")
     charset = params.strip().lower().replace('"', "").replace(" ", "")
     if media_type.strip().lower() in allowed and charset in ("", "charset=utf-8"):

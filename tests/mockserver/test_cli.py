@@ -104,12 +104,12 @@ def test_banner_token_is_live_in_the_loaded_state(tmp_path: Path) -> None:
     """A state file that revoked the first fixture token: the banner offers a live one."""
     from tests.conftest import load_tokens, spawn_mock
 
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     first = load_tokens()[1].live[0]
     with spawn_mock("--state-file", str(state)) as mock:
         tokens = httpx.get(f"{mock.root_url}/__mock/accounts/1/tokens").json()["data"]
         revoke = next(t["id"] for t in tokens if not t["revoked"])
-        assert httpx.delete(f"{mock.root_url}/__mock/tokens/{revoke}").status_code == 200
+        assert httpx.request("DELETE", f"{mock.root_url}/__mock/tokens/{revoke}", json={}).status_code == 200
         assert httpx.get(f"{mock.base_url}/me.json", headers={"Authorization": f"Bearer {first}"}).status_code == 401
     banner = _banner_of("--state-file", str(state))
     token = re.search(r"Bearer (dnt_\w+)", banner)
@@ -122,12 +122,12 @@ def test_banner_token_is_live_in_the_loaded_state(tmp_path: Path) -> None:
 def test_banner_says_how_to_get_a_token_when_no_fixture_token_is_live(tmp_path: Path) -> None:
     from tests.conftest import spawn_mock
 
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     with spawn_mock("--state-file", str(state)) as mock:
         for account in (1, 2, 3):
             for token in httpx.get(f"{mock.root_url}/__mock/accounts/{account}/tokens").json()["data"]:
                 if not token["revoked"]:
-                    httpx.delete(f"{mock.root_url}/__mock/tokens/{token['id']}").raise_for_status()
+                    httpx.request("DELETE", f"{mock.root_url}/__mock/tokens/{token['id']}", json={}).raise_for_status()
     banner = _banner_of("--state-file", str(state))
     assert "Bearer" not in banner and "No fixture token is live" in banner and "/__mock/tokens" in banner
 

@@ -120,7 +120,7 @@ def test_loopback_is_127_0_0_0_slash_8_and_ipv6_1(client_host: str, status: int)
         ("POST", "/__mock/reset", b"{}"),
         ("POST", "/__mock/accounts/1/tokens", b'{"name": "csrf"}'),
         ("PUT", "/__mock/state", b'{"accounts": []}'),
-        ("DELETE", "/__mock/tokens/11", b""),
+        ("DELETE", "/__mock/tokens/11", b"{}"),
     ],
 )
 @pytest.mark.parametrize(
@@ -162,6 +162,23 @@ def test_what_changes_state_is_json_from_its_own_origin(
     assert response.status_code == status, response.text
     assert_error_shape(status, response.json())
     assert state_of(app) == before
+
+
+@pytest.mark.parametrize("headers", [{}, {"Content-Type": "text/plain"}], ids=["no-type", "text-plain"])
+def test_a_delete_without_a_body_needs_no_content_type(headers: dict[str, str]) -> None:
+    """`curl -X DELETE .../__mock/tokens/11` revokes: no page sends a DELETE
+    cross-origin without a preflight, which the control API never approves;
+    another origin is still refused."""
+    app, client = _client()
+    try:
+        revoked = _ask(client, "DELETE", "/__mock/tokens/11", content=b"", headers=headers)
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["revoked"] is True
+        foreign = _ask(client, "DELETE", "/__mock/tokens/12", content=b"",
+                       headers={**headers, "Origin": "http://evil.example"})
+        assert foreign.status_code == 403
+    finally:
+        client.close()
 
 
 def test_its_own_origin_and_a_json_body_are_answered() -> None:
