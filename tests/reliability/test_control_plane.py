@@ -169,7 +169,7 @@ def test_a_delete_without_a_body_needs_no_content_type(headers: dict[str, str]) 
     """`curl -X DELETE .../__mock/tokens/11` revokes: no page sends a DELETE
     cross-origin without a preflight, which the control API never approves;
     another origin is still refused."""
-    app, client = _client()
+    _app, client = _client()
     try:
         revoked = _ask(client, "DELETE", "/__mock/tokens/11", content=b"", headers=headers)
         assert revoked.status_code == 200, revoked.text
