@@ -4,6 +4,7 @@ spec and fixtures on 127.0.0.1:8000 and prints a curl to paste."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import importlib
 import logging
@@ -16,8 +17,9 @@ from dentare_spec import SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
-from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds
+from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds, settings_to_json
 from .store.documents import read_json
+from .store.pg import is_postgres_url, redacted
 
 __all__ = ["main"]
 
@@ -50,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
                         help="load the state from this file at start (if it exists) and save it on shutdown")
+    parser.add_argument("--store", default="memory", metavar="memory|postgresql://USER@HOST:PORT/DB",
+                        help="where the state lives: in this process (default), or in a PostgreSQL database that "
+                             "several mock processes share (created and migrated at start, fixtures loaded if empty)")
+    parser.add_argument("--pool-size", type=int, default=MockSettings.pool_size, metavar="N",
+                        help="connections per process to a PostgreSQL store (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="serve with N processes on one port (PostgreSQL store only; default: %(default)s)")
     parser.add_argument("--admin-key", default=os.environ.get(ADMIN_KEY_ENV),
                         help=f"let non-loopback clients use /__mock with this key (or set {ADMIN_KEY_ENV})")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -83,6 +92,8 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         seed=args.seed,
         state_file=args.state_file,
         admin_key=args.admin_key or None,
+        store=args.store,
+        pool_size=args.pool_size,
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
@@ -102,11 +113,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    shared = is_postgres_url(settings.store)
+    if settings.store != "memory" and not shared:
+        return _fail(f"--store {settings.store!r}: use memory or a postgresql:// URL")
+    if args.workers < 1 or args.pool_size < 1:
+        return _fail("--workers and --pool-size must be 1 or more")
+    if args.workers > 1 and not shared:
+        return _fail("--workers needs --store postgresql://...: with the memory store each process would have "
+                     "its own state")
+    if shared and settings.state_file is not None:
+        return _fail("--state-file is for the memory store; a PostgreSQL store keeps every write itself")
     _configure_logging(args.log_level)
+    if args.workers > 1:
+        return _serve_workers(args, settings)
     try:
         from .web.app import create_app
 
         app = create_app(settings)
+        if shared:
+            asyncio.run(app.state.backend.prepare())  # migrate and seed before the port opens
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
     # The loaded data lives as long as the server: keep the collector from
@@ -127,7 +152,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if app.state.backend.save_error else 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str) -> None:
+def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
+    """N uvicorn processes on one port, each building its app from the settings
+    (web/app.py `create_app_from_env`) against the one shared database."""
+    import uvicorn
+
+    from dentare_spec import load_spec
+
+    from ._signals import sigterm_as_interrupt
+    from .store.pg.backend import PostgresBackend
+    from .web.app import SETTINGS_ENV, build_backend
+
+    try:
+        spec = load_spec(settings.spec_path)
+        backend = build_backend(settings, spec)
+        assert isinstance(backend, PostgresBackend)
+        asyncio.run(backend.prepare())  # once here, so the workers find it done
+    except (MockError, SpecError) as exc:
+        return _fail(str(exc))
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host, args.workers)
+    with sigterm_as_interrupt():
+        uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on")
+    return 0
+
+
+def _banner(base_url: str, settings: MockSettings, host: str, workers: int = 1) -> None:
     token = _sample_token(settings.fixtures_dir)
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
     print(f"  Base URL: {base_url}")
@@ -140,6 +191,9 @@ def _banner(base_url: str, settings: MockSettings, host: str) -> None:
     if settings.state_file is not None:
         loaded = "loaded from" if settings.state_file.exists() else "fixtures; saved on shutdown to"
         print(f"  State: {loaded} {settings.state_file}")
+    if is_postgres_url(settings.store):
+        processes = f"{workers} processes" if workers > 1 else "1 process"
+        print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {settings.pool_size} connections each)")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.admin_key:

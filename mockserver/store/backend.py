@@ -104,5 +104,8 @@ class Backend(Protocol):
     async def reset(self) -> None:
         """Back to the fixtures."""
 
+    async def start(self) -> None:
+        """At start-up, before the first request (connect, if the state is elsewhere)."""
+
     async def close(self) -> None:
         """At shutdown: write what must outlive the process."""

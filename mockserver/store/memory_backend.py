@@ -106,6 +106,9 @@ class MemoryBackend:
     async def reset(self) -> None:
         self.store = self.fixture_store()
 
+    async def start(self) -> None:
+        pass  # the store was built with the backend
+
     async def close(self) -> None:
         self.save()
 
