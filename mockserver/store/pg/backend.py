@@ -87,6 +87,7 @@ class PostgresBackend:
         self._pool: asyncpg.Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._prepared = False
+        self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         cols = table.select_list
         self._get_sql = f"SELECT {cols} FROM patients WHERE id = $1 AND account_id = $2"
         self._lock_sql = self._get_sql + " FOR UPDATE"
@@ -151,6 +152,14 @@ class PostgresBackend:
         loop = asyncio.get_running_loop()
         if self._pool is not None and self._pool_loop is loop:
             return self._pool
+        if self._opening is None or self._opening[0] is not loop:
+            self._opening = (loop, asyncio.Lock())
+        async with self._opening[1]:  # the first requests all wait for one pool
+            if self._pool is not None and self._pool_loop is loop:
+                return self._pool
+            return await self._open_pool(loop)
+
+    async def _open_pool(self, loop: asyncio.AbstractEventLoop) -> asyncpg.Pool:
         if not self._prepared:
             await self.prepare()
         size = self.settings.pool_size
