@@ -5,7 +5,8 @@ Every filter compares the search keys computed at write time (keys.py) with
 values computed here by the same functions: a substring is `LIKE '%needle%'`
 with the needle's `\\ % _` escaped (served by the trigram indexes), an exact
 match `=`. A filter that cannot match anything (a phone filter without a
-digit) is `false`.
+digit) is `false`; so is one holding NUL, which no stored text can hold
+(`= NULL`, `LIKE NULL` are never true).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def list_query(account_id: int, query: PatientQuery, rules: StoreRules) -> ListQ
     args: list[Any] = [account_id]
 
     def arg(value: Any) -> str:
+        if isinstance(value, str) and "\x00" in value:
+            return "NULL"  # PostgreSQL text cannot hold NUL, so nothing stored holds one: no match
         args.append(value)
         return f"${len(args)}"
 
