@@ -280,3 +280,39 @@ def test_concurrent_updates_through_two_pools_keep_each_row_whole(new_database: 
     probe = build_backend(MockSettings(store=dsn)).schema.new(first_name=row["first_name"], last_name=row["last_name"])
     plain_names = SearchKeys()(probe)[3]
     assert (row["names_key"], row["key_plain_names"]) == (probe.names_key, plain_names)
+
+
+def test_a_bulk_load_answers_as_a_plain_one(new_database: Callable[[str], str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk path (rows sorted by name, indexes dropped and rebuilt, VACUUM),
+    taken here for the fixtures: the same indexes as a plain load, and the same
+    pages and totals as the memory store."""
+    from mockserver.store.pg import loading
+    from mockserver.store.planner import PatientQuery
+
+    plain_dsn, bulk_dsn = new_database("plain_load"), new_database("bulk_load")
+    memory = build_backend(MockSettings())
+    queries = [PatientQuery(), PatientQuery(is_active=False), PatientQuery(q="hoxha"), PatientQuery(q="стојан"),
+               PatientQuery(q="069"), PatientQuery(q="example"), PatientQuery(phone="70"), PatientQuery(q="ma")]
+
+    async def indexes(dsn: str) -> set[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return {r[0] for r in await conn.fetch("SELECT indexdef FROM pg_indexes WHERE tablename = 'patients'")}
+        finally:
+            await conn.close()
+
+    async def run() -> None:
+        await build_backend(MockSettings(store=plain_dsn)).prepare()
+        monkeypatch.setattr(loading, "REBUILD_INDEXES_FROM", 10)
+        bulk = build_backend(MockSettings(store=bulk_dsn))
+        await bulk.prepare()
+        assert await indexes(bulk_dsn) == await indexes(plain_dsn)
+        for query in queries:
+            for page in (1, 2, 3):
+                got = await bulk.list_patients(1, query, page, 7)
+                want = await memory.list_patients(1, query, page, 7)
+                assert ([p.id for p in got[0]], got[1]) == ([p.id for p in want[0]], want[1]), query
+        await bulk.close()
+
+    asyncio.run(run())

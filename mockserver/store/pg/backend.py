@@ -37,8 +37,10 @@ from .keys import KEY_COLUMNS
 from .loading import (
     TOKEN_COLUMNS,
     Content,
+    after_bulk,
     carry_tokens,
     export_document,
+    is_bulk,
     old_tokens,
     read_accounts,
     token_of,
@@ -111,8 +113,11 @@ class PostgresBackend:
                 if applied:
                     logger.info("database %s: applied schema versions %s", redacted(self.dsn), applied)
                 if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM accounts)"):
+                    content = self._fixtures()
                     async with conn.transaction():
-                        count = await write_content(conn, self.table, self._fixtures())
+                        count = await write_content(conn, self.table, content)
+                    if is_bulk(content):
+                        await after_bulk(conn)
                     logger.info("database %s was empty: loaded the fixtures (%d patients)", redacted(self.dsn), count)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK)
@@ -211,12 +216,27 @@ class PostgresBackend:
             total_sql = f"SELECT coalesce(sum(n), 0)::bigint FROM patient_counts WHERE account_id = $1{status}"
         n = len(chosen.args)
         order = "DESC" if chosen.descending else "ASC"
-        page_sql = (
-            f"SELECT {self.table.select_list}, ({total_sql}) FROM patients WHERE {chosen.where} "
-            f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
-        )
+        offset = (page - 1) * per_page
+        window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
+        cols = self.table.select_list
+        if chosen.filtered:
+            # The matches are found once (the trigram indexes' bitmap), then counted and
+            # paged, as the memory store does; only the page's rows are read whole.
+            page_sql = (
+                f"WITH m AS MATERIALIZED (SELECT id FROM patients WHERE {chosen.where}) "
+                f"SELECT {cols}, (SELECT count(*) FROM m) FROM patients "
+                f"WHERE id = ANY(ARRAY(SELECT id FROM m {window})) ORDER BY id {order}"
+            )
+        elif offset:
+            # A deep page: the ids are skipped in the index alone, and only the page's rows are read.
+            page_sql = (
+                f"SELECT {cols}, ({total_sql}) FROM patients WHERE id = ANY(ARRAY("
+                f"SELECT id FROM patients WHERE {chosen.where} {window})) ORDER BY id {order}"
+            )
+        else:
+            page_sql = f"SELECT {cols}, ({total_sql}) FROM patients WHERE {chosen.where} {window}"
         pool = await self._get_pool()
-        rows = await pool.fetch(page_sql, *chosen.args, per_page, (page - 1) * per_page)
+        rows = await pool.fetch(page_sql, *chosen.args, per_page, offset)
         if not rows:
             total = await pool.fetchval(total_sql, *chosen.args)
             return [], int(total)
@@ -373,6 +393,8 @@ class PostgresBackend:
                     await write_content(conn, self.table, content)
             except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
                 raise FixtureError(f"state document: the database refused it: {exc}") from None
+            if is_bulk(content):
+                await after_bulk(conn)
 
     # -- internals --------------------------------------------------------------------------
 

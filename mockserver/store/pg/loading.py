@@ -5,10 +5,12 @@ or the fixtures are loaded into a `Store` (store/documents.py: the same
 checks, defaults and FixtureErrors), generated patients come from the same
 generator with the same ids. Then one transaction replaces every table:
 accounts, users and tokens by `executemany`, patients by binary COPY; above
-`REBUILD_INDEXES_FROM` rows the patients' indexes are dropped for the COPY
-and rebuilt after it (several times faster than maintaining the trigram
-indexes row by row). Other processes wait on the tables' locks meanwhile and
-then see the new state whole.
+`REBUILD_INDEXES_FROM` rows the patients are sorted by name first (a name
+search then reads few pages) and the indexes are dropped for the COPY and
+rebuilt after it (several times faster than maintaining the trigram indexes
+row by row).
+Other processes wait on the tables' locks meanwhile and then see the new
+state whole.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ...domain.models import Account, Token, User
 from ...domain.records import Patient
 from ...domain.timestamps import format_timestamp
 from ..documents import load_document, load_fixtures_dir
+from ..indexes import SEPARATOR
 from ..memory import Store
 from .columns import PatientTable, quote
 
@@ -36,8 +39,8 @@ if TYPE_CHECKING:
     Conn: TypeAlias = Connection[Record] | PoolConnectionProxy[Record]
 
 __all__ = [
-    "REBUILD_INDEXES_FROM", "TOKEN_COLUMNS", "Conn", "Content", "carry_tokens", "export_document", "old_tokens",
-    "read_accounts", "token_of", "write_content",
+    "REBUILD_INDEXES_FROM", "TOKEN_COLUMNS", "Conn", "Content", "after_bulk", "carry_tokens", "export_document",
+    "is_bulk", "old_tokens", "read_accounts", "token_of", "write_content",
 ]
 
 REBUILD_INDEXES_FROM = 50_000
@@ -131,7 +134,6 @@ async def write_content(conn: Conn, table: PatientTable, content: Content) -> in
         [(t.id, t.account_id, t.user_id, t.name, t.token_sha256, t.created_at, t.revoked, t.hint)
          for t in content.tokens],
     )
-    rebuild = await _drop_indexes(conn) if content.size >= REBUILD_INDEXES_FROM else []
     count = 0
 
     def rows() -> Iterator[tuple[Any, ...]]:
@@ -140,12 +142,33 @@ async def write_content(conn: Conn, table: PatientTable, content: Content) -> in
             count += 1
             yield table.copy_row(patient)
 
-    await conn.copy_records_to_table("patients", records=rows(), columns=list(table.copy_columns))
-    for statement in rebuild:
-        await conn.execute(statement)
+    columns = list(table.copy_columns)
+    if is_bulk(content):
+        rebuild = await _drop_indexes(conn)
+        # Written in the order of the folded last, then first name, so that a name
+        # search (the common `q`) finds its matches in few pages, not all over the table.
+        at = columns.index("names_key")
+        ordered = sorted(rows(), key=lambda row: (row[at].split(SEPARATOR, 2)[1], row[at], row[0]))
+        await conn.copy_records_to_table("patients", records=ordered, columns=columns)
+        del ordered
+        for statement in rebuild:
+            await conn.execute(statement)
+    else:
+        await conn.copy_records_to_table("patients", records=rows(), columns=columns)
     await sync_sequences(conn)
     await conn.execute("ANALYZE patients")
     return count
+
+
+def is_bulk(content: Content) -> bool:
+    """A load large enough to drop and rebuild the indexes (and to VACUUM after it: `after_bulk`)."""
+    return content.size >= REBUILD_INDEXES_FROM
+
+
+async def after_bulk(conn: Conn) -> None:
+    """Outside the load's transaction: mark the new pages all-visible, so that counts
+    and deep pages read the indexes alone."""
+    await conn.execute("VACUUM (ANALYZE) patients")
 
 
 async def sync_sequences(conn: Conn) -> None:
