@@ -92,13 +92,19 @@ def _postgres_pids() -> list[int]:
 @contextlib.contextmanager
 def cpu_split(server: Server) -> Iterator[dict[str, float]]:
     """CPU seconds per wall second of the mock's processes and of the database server, over the block."""
-    mock, database = _tree(server.pid), _postgres_pids()
-    before = (sum(map(_cpu_seconds, mock)), sum(map(_cpu_seconds, database)), time.perf_counter())
+    mock = {pid: _cpu_seconds(pid) for pid in _tree(server.pid)}
+    database = {pid: _cpu_seconds(pid) for pid in _postgres_pids()}
+    started = time.perf_counter()
     split: dict[str, float] = {}
     yield split
-    wall = time.perf_counter() - before[2]
-    split["mock_cores"] = round((sum(map(_cpu_seconds, mock)) - before[0]) / wall, 2)
-    split["postgres_cores"] = round((sum(map(_cpu_seconds, database)) - before[1]) / wall, 2)
+    wall = time.perf_counter() - started
+
+    def used(before: dict[int, float], now: list[int]) -> float:
+        # Per process, so one that ended meanwhile (a closed connection's backend) does not count negative.
+        return sum(_cpu_seconds(pid) - before.get(pid, 0.0) for pid in now)
+
+    split["mock_cores"] = round(used(mock, _tree(server.pid)) / wall, 2)
+    split["postgres_cores"] = round(used(database, _postgres_pids()) / wall, 2)
 
 
 # -- servers -------------------------------------------------------------------------------------
