@@ -12,6 +12,7 @@ against it (`--strict`), and `dentare-contract calibrate` writes one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +73,11 @@ class Catalogue:
         """The defaults with `choices` applied; SpecError naming an unknown point or alternative."""
         chosen = {p.name: p.default for p in self}
         for name, alternative in choices.items():
-            point = self.point(str(name))
-            if alternative not in point.alternatives:
+            try:
+                point = self.point(str(name))
+            except SpecError as exc:
+                raise SpecError(f"{source}: {exc}") from None
+            if not isinstance(alternative, str) or alternative not in point.alternatives:
                 raise SpecError(
                     f"{source}: {name}: no alternative {alternative!r}; choose one of {', '.join(point.alternatives)}"
                 )
@@ -88,11 +92,11 @@ class Catalogue:
         except OSError as exc:
             raise SpecError(f"cannot read the profile {source}: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
-            raise SpecError(f"{source} is not valid YAML: {exc}") from None
+            raise SpecError(f"{source} is not valid YAML: {' '.join(str(exc).split())}") from None
         choices = document.get("decisions") if isinstance(document, Mapping) else None
         if not isinstance(choices, Mapping):
             raise SpecError(f"{source}: expected a mapping with `decisions: {{point: alternative}}`")
-        return self.profile(choices, str(source))
+        return self.profile({name: _yaml_name(value) for name, value in choices.items()}, str(source))
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,24 @@ class Profile:
         """The profile as a file `load_profile` reads (only the points that differ are needed, all are written)."""
         lines = [f"# {line}" for line in header.splitlines()] if header else []
         lines.append("decisions:")
-        lines += [f"  {name}: {alternative}" for name, alternative in self.choices.items()]
+        lines += [f"  {name}: {_yaml_scalar(alternative)}" for name, alternative in self.choices.items()]
         return "\n".join(lines) + "\n"
+
+
+def _yaml_name(value: Any) -> Any:
+    """An alternative as a profile file names it: YAML reads a bare `null`,
+    `true` or `false` as a value, but in a profile it is the alternative of
+    that name (`unset_expansions: null`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _yaml_scalar(name: str) -> str:
+    """`name` as a YAML scalar that reads back as the same string."""
+    return name if yaml.load(name, Loader=_Loader) == name else json.dumps(name)
 
 
 def read_catalogue(document: Mapping[str, Any], source: str) -> Catalogue:

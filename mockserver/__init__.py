@@ -1,11 +1,13 @@
 """The Dentare Patients API mock server, generated from spec/openapi.yaml.
 
     from mockserver import create_app, MockSettings
-    app = create_app(MockSettings(generate=1000))
+    app = create_app(MockSettings(generate=1000, profile=Path("profile.yaml")))
 
 Layers, each importing only those below it (ARCHITECTURE.md):
 tools -> web -> api -> store -> domain, over the root modules (settings,
-exceptions, resources) and `dentare_spec`, which reads the spec.
+exceptions, resources, decisions) and `dentare_spec`, which reads the spec.
+The profile's choices at the spec's open points are read once, in
+`decisions.py`, into `StoreRules` and `ApiRules`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ._exceptions import (
     ValidationFailed,
 )
 from .api.handlers import HANDLERS, Handler, Reply, RequestContext, operation
+from .decisions import ApiRules, Decisions, StoreRules, read_decisions
 from .settings import FaultSettings, MockSettings
 from .store.backend import Backend, Principal
 from .store.memory import Store
@@ -42,8 +45,10 @@ from .web.app import create_app
 
 __all__ = [
     "HANDLERS",
+    "ApiRules",
     "Backend",
     "BadRequest",
+    "Decisions",
     "DomainError",
     "FaultSettings",
     "FixtureError",
@@ -66,6 +71,7 @@ __all__ = [
     "RowError",
     "SpecError",
     "Store",
+    "StoreRules",
     "Taken",
     "TokenRefused",
     "Unauthorized",
@@ -73,4 +79,5 @@ __all__ = [
     "ValidationFailed",
     "create_app",
     "operation",
+    "read_decisions",
 ]

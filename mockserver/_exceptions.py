@@ -66,7 +66,8 @@ class DomainError(MockError):
 
 
 class Missing(DomainError):
-    """No such record for the asker: `what` is "account", "patient" or "token"."""
+    """No such record for the asker: `what` is "account", "patient" or "token",
+    or "page" for a page past the last one of a list."""
 
     def __init__(self, what: str, key: object = None):
         self.what = what
@@ -122,9 +123,10 @@ class BadRequest(HTTPError):
 class Unauthorized(HTTPError):
     status_code = 401
     default_message = "Unauthorized"
+    challenge = "Bearer"
 
     def __init__(self) -> None:
-        super().__init__(headers={"WWW-Authenticate": "Bearer"})
+        super().__init__(headers={"WWW-Authenticate": self.challenge})
 
 
 class Forbidden(HTTPError):

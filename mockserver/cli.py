@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dentare_spec import SpecError, default_spec_path
+from dentare_spec import Profile, SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec to serve (default: the packaged one)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="answer by this profile of the spec's decisions (YAML `decisions: {point: alternative}`;"
+                             " default: the kit's choices)")
     parser.add_argument("--fixtures", type=Path, default=None,
                         help="folder with accounts.json and patients.json (default: the packaged fixtures)")
     parser.add_argument("--generate", type=int, default=0, metavar="N",
@@ -85,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> MockSettings:
     return MockSettings(
         spec_path=args.spec or default_spec_path(),
+        profile=args.profile,
         fixtures_dir=args.fixtures or default_fixtures_dir(),
         generate=args.generate,
         generate_account=args.generate_account,
@@ -144,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._signals import sigterm_as_interrupt
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host)
+    _banner(base_url, settings, args.host, app.state.decisions.profile)
     # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
@@ -164,23 +168,27 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
     from .web.app import SETTINGS_ENV, build_backend
 
     try:
-        spec = load_spec(settings.spec_path)
+        spec = load_spec(settings.spec_path, settings.profile)
         backend = build_backend(settings, spec)
         assert isinstance(backend, PostgresBackend)
         asyncio.run(backend.prepare())  # once here, so the workers find it done
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host, args.workers)
+    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host,
+            spec.profile or spec.catalogue.defaults, args.workers)
     with sigterm_as_interrupt():
         uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
                     port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on")
     return 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str, workers: int = 1) -> None:
+def _banner(base_url: str, settings: MockSettings, host: str, profile: Profile, workers: int = 1) -> None:
     token = _sample_token(settings.fixtures_dir)
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
+    if settings.profile is not None:
+        differences = ", ".join(f"{point}={alternative}" for point, alternative in profile.differences.items())
+        print(f"  Profile: {settings.profile} ({differences or 'no difference from the kit'})")
     print(f"  Base URL: {base_url}")
     if token:
         print("  Try it:")

@@ -62,6 +62,10 @@ def parse_fault_kinds(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class MockSettings:
     spec_path: Path = field(default_factory=default_spec_path)
+    #: A profile file (`decisions: {point: alternative}`): the mock answers by
+    #: its choices at the spec's decision points (mockserver/decisions.py);
+    #: None takes the kit's own choices.
+    profile: Path | None = None
     #: Folder with accounts.json and patients.json; None starts with no data.
     fixtures_dir: Path | None = field(default_factory=default_fixtures_dir)
     #: Extra realistic patients generated into `generate_account` at start-up.

@@ -6,7 +6,8 @@ createPatient body, read from the spec. Each row becomes the JSON object a
 POST would send (an empty cell is left out; integer and boolean cells are
 converted as their schemas' types say, so `true`, `FALSE`, `42`) and is
 validated exactly as POST /patients validates it: the spec's schema
-(`RequestValidator`), then the write preparation (phones, regions).
+(`RequestValidator`), then the write preparation (phones, regions), both as
+the profile's decisions say.
 
 All or nothing: every row is checked first, each bad one reported with its
 line number and its 422 messages; only a file without a bad row is created,
@@ -27,6 +28,7 @@ from typing import Any
 from dentare_spec import ApiSpec, SpecError, object_shape, value_type
 
 from .._exceptions import ImportFailed, RowError, Taken, ValidationFailed
+from ..decisions import Decisions, read_decisions
 from ..domain.records import Patient
 from ..store.backend import Backend
 from . import messages
@@ -42,11 +44,14 @@ _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 class CsvImporter:
     """Parses and validates CSV files against the spec's createPatient body."""
 
-    def __init__(self, spec: ApiSpec):
+    def __init__(self, spec: ApiSpec, decisions: Decisions | None = None):
         operation = spec.operation("createPatient")
         if operation.body_schema is None:
             raise SpecError(f"{spec.source}: createPatient has no JSON request body to import into")
-        self._validator = RequestValidator(operation)
+        decisions = decisions or read_decisions(spec)
+        self._rules = decisions.api
+        self._unique_external_ids = not decisions.store.external_id_shared
+        self._validator = RequestValidator(operation, self._rules)
         properties = object_shape(operation.body_schema).properties
         #: The columns a file may have, in the spec's order.
         self.columns: tuple[str, ...] = tuple(properties)
@@ -85,7 +90,8 @@ class CsvImporter:
         ImportFailed lists every bad row."""
         await backend.account(account_id)  # 404 before reading the file
         prepared, bad = self._prepare(data)
-        bad += await _taken(backend, account_id, prepared)
+        if self._unique_external_ids:
+            bad += await _taken(backend, account_id, prepared)
         if bad:
             raise ImportFailed(sorted(bad, key=lambda row: row.line))
         try:
@@ -100,7 +106,7 @@ class CsvImporter:
         prepared: list[tuple[int, dict[str, Any]]] = []
         for line, document in documents:
             try:
-                prepared.append((line, prepare_create(self._validator.body(document))))
+                prepared.append((line, prepare_create(self._validator.body(document), self._rules)))
             except ValidationFailed as exc:
                 bad.append(RowError(line, exc.errors))
         return prepared, bad

@@ -2,8 +2,9 @@
 
 Handlers are plain async functions of a `RequestContext`. They hold only what
 the spec cannot say: scoping to the token's account, write preparation
-(writes.py), localization (views.py). Routing, validation and response shapes
-come from the spec.
+(writes.py), localization (views.py), and the open points of paging and
+reading that `ApiRules` decide (`ctx.rules`). Routing, validation and response
+shapes come from the spec.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._exceptions import Missing
+from ..decisions import ApiRules
 from ..store.backend import Backend, Principal
 from ..store.planner import PatientQuery
 from .views import PatientView
 from .writes import prepare_create, prepare_update
 
 __all__ = ["HANDLERS", "Handler", "Reply", "RequestContext", "operation"]
+
+
+_KIT = ApiRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,7 @@ class RequestContext:
     path: Mapping[str, Any]
     query: Mapping[str, Any]
     read_body: Callable[[], dict[str, Any]]
+    rules: ApiRules = _KIT
 
     def body(self) -> dict[str, Any]:
         """The validated JSON body (415, 400 and 422 are raised from here)."""
@@ -71,7 +78,10 @@ async def get_me(ctx: RequestContext) -> Reply:
 
 @operation("listPatients")
 async def list_patients(ctx: RequestContext) -> Reply:
-    query = ctx.query
+    query, rules = ctx.query, ctx.rules
+    page, per_page = query["page"], query["per_page"]
+    if rules.clamp_per_page_to is not None:
+        per_page = min(per_page, rules.clamp_per_page_to)
     patients, total = await ctx.backend.list_patients(
         ctx.principal.account_id,
         PatientQuery(
@@ -83,25 +93,29 @@ async def list_patients(ctx: RequestContext) -> Reply:
             external_id=query.get("external_id"),
             legacy_id=query.get("legacy_id"),
         ),
-        page=query["page"],
-        per_page=query["per_page"],
+        page=page,
+        per_page=per_page,
     )
-    fields, lang = query.get("fields", ()), query.get("lang")
+    if rules.page_past_end_not_found and not patients and page > 1:
+        raise Missing("page", page)
+    fields, lang = query.get("fields", ()) if rules.fields_on_list else (), query.get("lang")
     return Reply(200, {
         "data": [ctx.view(p, lang, fields) for p in patients],
-        "meta": {"page": query["page"], "per_page": query["per_page"], "total": total},
+        "meta": {"page": page, "per_page": per_page, "total": total},
     })
 
 
 @operation("getPatient")
 async def get_patient(ctx: RequestContext) -> Reply:
     patient = await ctx.backend.get_patient(ctx.principal.account_id, ctx.path["id"])
+    if ctx.rules.archived_not_found_by_id and not patient.is_active:
+        raise Missing("patient", patient.id)
     return Reply(200, {"data": ctx.view(patient, ctx.query.get("lang"), ctx.query.get("fields", ()))})
 
 
 @operation("createPatient")
 async def create_patient(ctx: RequestContext) -> Reply:
-    values = prepare_create(ctx.body())
+    values = prepare_create(ctx.body(), ctx.rules)
     patient = await ctx.backend.create_patient(ctx.principal.account_id, values)
     return Reply(201, {"data": ctx.view(patient, None, ())})
 
@@ -110,7 +124,7 @@ async def create_patient(ctx: RequestContext) -> Reply:
 async def update_patient(ctx: RequestContext) -> Reply:
     account_id = ctx.principal.account_id
     existing = await ctx.backend.get_patient(account_id, ctx.path["id"])  # 404 before any body error
-    changes = prepare_update(ctx.body(), existing)
+    changes = prepare_update(ctx.body(), existing, ctx.rules)
     patient = await ctx.backend.update_patient(account_id, existing.id, changes)
     return Reply(200, {"data": ctx.view(patient, None, ())})
 

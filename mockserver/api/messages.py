@@ -1,4 +1,5 @@
-"""Every message a 422 of the mock carries, in one place.
+"""Every message a 422 of the mock carries, in one place, and the words of
+the API's error bodies (`Wording`).
 
 The API's are Rails-style (the spec's info.description lists them); the CSV
 import's say what to fix in the file. Other modules name these constants and
@@ -7,7 +8,12 @@ functions, never the text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from .._exceptions import NotFound, Unauthorized, ValidationFailed
+
 __all__ = [
+    "AS_DOCUMENTED",
     "BASE",
     "BLANK",
     "COLUMN_TWICE",
@@ -19,9 +25,12 @@ __all__ = [
     "NOT_AN_INTEGER",
     "NOT_AN_OBJECT",
     "NOT_A_NUMBER",
+    "NOT_A_PERMITTED_PARAMETER",
     "NOT_IN_LIST",
     "NOT_PERMITTED",
+    "OWN_WORDS",
     "TAKEN",
+    "Wording",
     "at_least",
     "at_most",
     "column_without_name",
@@ -32,6 +41,7 @@ __all__ = [
     "row_width",
     "too_long",
     "too_short",
+    "wording",
 ]
 
 #: The key for problems with the body (or file) as a whole.
@@ -44,6 +54,7 @@ NOT_A_NUMBER = "is not a number"
 NOT_AN_INTEGER = "must be an integer"
 TAKEN = "has already been taken"
 NOT_PERMITTED = "is not a permitted field"
+NOT_A_PERMITTED_PARAMETER = "is not a permitted parameter"
 NOT_AN_OBJECT = "must be a JSON object"
 GIVEN_TWICE = "must be given only once"
 NEEDS_COUNTRY = "needs a country code or phone_country"
@@ -76,6 +87,44 @@ def too_short(limit: object) -> str:
 def phone_message(reason: str) -> str:
     """The message of an `InvalidPhone` refusal, by its reason."""
     return NEEDS_COUNTRY if reason == "no_country" else INVALID
+
+
+# -- the words of the error bodies ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The `error` of the API's answers whose words the guide shows, and the
+    401's challenge (error_wording). Other errors say what they say."""
+
+    unauthorized: str
+    not_found: str  # a patient: unknown, another account's, or unreadable
+    page_not_found: str  # a page past the last (page_past_end=not_found)
+    validation_failed: str
+    challenge: str  # WWW-Authenticate of a 401
+
+
+#: error_wording=as_documented: the guide's words, which the spec fixes with `const`.
+AS_DOCUMENTED = Wording(
+    unauthorized=Unauthorized.default_message,
+    not_found=NotFound.default_message,
+    page_not_found=NotFound.default_message,
+    validation_failed=ValidationFailed.default_message,
+    challenge=Unauthorized.challenge,
+)
+#: error_wording=own_words: the kit's own words, and a challenge with a realm (RFC 6750).
+#: The field messages under `errors` stay Rails' either way.
+OWN_WORDS = Wording(
+    unauthorized="Invalid or revoked token",
+    not_found="Patient not found",
+    page_not_found="Page not found",
+    validation_failed="Invalid request",
+    challenge='Bearer realm="Dentare"',
+)
+
+
+def wording(own_words: bool) -> Wording:
+    return OWN_WORDS if own_words else AS_DOCUMENTED
 
 
 # -- the CSV import ------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 Each spec path becomes one route whose endpoint dispatches on the method to
 the operation's handler, after authentication and validation compiled from
 the spec. A spec operation without a handler, or a handler without an
-operation, stops start-up with a message naming both sides.
+operation, stops start-up with a message naming both sides. Where the guide
+leaves the answer open (an undefined method, the body's media type, a body
+that is not JSON, the words of an error, the fields an answer carries) the
+endpoint follows `ApiRules`.
 """
 
 from __future__ import annotations
@@ -23,17 +26,21 @@ from .._exceptions import (
     DomainError,
     HTTPError,
     MethodNotAllowed,
+    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    ValidationFailed,
 )
+from ..decisions import ApiRules
 from ..store.backend import Backend
+from . import messages
 from .auth import bearer_token
-from .errors import http_error
+from .errors import http_error, in_words
 from .handlers import Handler, RequestContext
 from .responses import dump_json
-from .shaping import Shaper, compile_shaper
+from .shaping import Shaper, compile_shaper, keeping
 from .validation import RequestValidator
-from .views import PatientView
+from .views import PatientView, expansion_fields
 
 __all__ = ["build_api_routes"]
 
@@ -41,13 +48,18 @@ __all__ = ["build_api_routes"]
 class _BoundOperation:
     """One operation with everything compiled for the hot path."""
 
-    def __init__(self, operation: Operation, handler: Handler):
+    def __init__(self, operation: Operation, handler: Handler, rules: ApiRules, contract: Operation,
+                 answer_fields: frozenset[str] | None):
         self.operation = operation
         self.handler = handler
-        self.validator = RequestValidator(operation)
+        self.validator = RequestValidator(operation, rules, contract)
         self.has_body = operation.body_schema is not None
         self.shapers: dict[int, Shaper] = {
-            status: compile_shaper(response.schema) for status, response in operation.responses.items()
+            status: compile_shaper(
+                keeping(response.schema, answer_fields) if answer_fields and status == operation.success_status
+                else response.schema
+            )
+            for status, response in operation.responses.items()
         }
 
 
@@ -58,13 +70,30 @@ def build_api_routes(
     view: PatientView,
     *,
     max_body_bytes: int,
+    rules: ApiRules | None = None,
 ) -> list[Route]:
+    rules = rules or ApiRules()
     _check_handlers(spec, handlers)
+    contract = spec.guide_contract() if spec.profile is not None else spec
+    expansion = frozenset(expansion_fields(spec))
     routes = []
     for path, methods in spec.paths.items():
-        bound = {method: _BoundOperation(op, handlers[op.operation_id]) for method, op in methods.items()}
-        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes)))
+        bound = {
+            method: _BoundOperation(
+                op, handlers[op.operation_id], rules, contract.operation(op.operation_id),
+                _answer_fields(rules, op, expansion),
+            )
+            for method, op in methods.items()
+        }
+        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes, rules)))
     return routes
+
+
+def _answer_fields(rules: ApiRules, operation: Operation, expansion: frozenset[str]) -> frozenset[str] | None:
+    """answer_fields=as_guide_examples: the fields the operation's answer keeps
+    (its example's, and the expansion fields `fields` may add); None: all."""
+    fields = rules.answer_fields.get(operation.operation_id)
+    return None if fields is None else fields | expansion
 
 
 def _check_handlers(spec: ApiSpec, handlers: Mapping[str, Handler]) -> None:
@@ -90,13 +119,16 @@ class _PathEndpoint:
 
     def __init__(
         self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], view: PatientView,
-        max_body_bytes: int,
+        max_body_bytes: int, rules: ApiRules,
     ):
         self.bound = bound
         self.allowed = sorted(bound)
         self.backend_of = backend_of
         self.view = view
         self.max_body_bytes = max_body_bytes
+        self.rules = rules
+        self.wording = messages.wording(rules.own_error_words)
+        self.reworded = self.wording is not messages.AS_DOCUMENTED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Plain ASGI on the hot path: no Request/Response objects (bench/README.md);
@@ -107,9 +139,10 @@ class _PathEndpoint:
 
     async def respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, Mapping[str, str] | None]:
         target = self.bound.get(scope["method"])
+        rules = self.rules
         try:
             if target is None:
-                raise MethodNotAllowed(self.allowed)
+                raise NotFound() if rules.undefined_methods_not_found else MethodNotAllowed(self.allowed)
             backend = self.backend_of()
             principal = await backend.authenticate(bearer_token(scope["headers"]))
             validator = target.validator
@@ -122,15 +155,20 @@ class _PathEndpoint:
                 principal=principal,
                 path=path,
                 query=query,
-                read_body=lambda: validator.body(_parse_json(scope, raw_body)),
+                read_body=lambda: validator.body(_parse_json(scope, raw_body, rules)),
+                rules=rules,
             )
             reply = await target.handler(context)
         except DomainError as refused:
-            error = http_error(refused)
-            return error.status_code, dump_json(error.body()), error.headers
+            return self._error(http_error(refused, self.wording))
         except HTTPError as error:
-            return error.status_code, dump_json(error.body()), error.headers
+            return self._error(error)
         return reply.status, dump_json(target.shapers[reply.status](reply.body)), None
+
+    def _error(self, error: HTTPError) -> tuple[int, bytes, Mapping[str, str] | None]:
+        if self.reworded:
+            error = in_words(error, self.wording)
+        return error.status_code, dump_json(error.body()), error.headers
 
 
 def _raw_headers(body: bytes, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
@@ -168,19 +206,27 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _parse_json(scope: Scope, raw: bytes) -> Any:
-    media_type, _, params = (_header(scope, b"content-type") or "").partition(";")
-    if media_type.strip().lower() != "application/json":
-        raise UnsupportedMediaType()
-    charset = params.strip().lower()
-    if charset and charset.replace(" ", "") not in ("charset=utf-8", "charset=\"utf-8\""):
-        raise UnsupportedMediaType("Unsupported Media Type: send the body as UTF-8 (charset=utf-8)")
+def _parse_json(scope: Scope, raw: bytes, rules: ApiRules) -> Any:
+    if not rules.any_content_type:
+        media_type, _, params = (_header(scope, b"content-type") or "").partition(";")
+        if media_type.strip().lower() != "application/json":
+            raise UnsupportedMediaType()
+        charset = params.strip().lower()
+        if charset and charset.replace(" ", "") not in ("charset=utf-8", "charset=\"utf-8\""):
+            raise UnsupportedMediaType("Unsupported Media Type: send the body as UTF-8 (charset=utf-8)")
     if not raw.strip():
-        raise BadRequest("Malformed JSON: the body is empty; send a JSON object")
+        raise _malformed("Malformed JSON: the body is empty; send a JSON object", rules)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"Malformed JSON: {_short(str(exc))}") from None
+        raise _malformed(f"Malformed JSON: {_short(str(exc))}", rules) from None
+
+
+def _malformed(message: str, rules: ApiRules) -> HTTPError:
+    """A body that is not JSON: 400, or 422 under malformed_body=unprocessable."""
+    if rules.malformed_body_unprocessable:
+        return ValidationFailed({messages.BASE: [message]})
+    return BadRequest(message)
 
 
 def _short(message: str) -> str:

@@ -3,17 +3,18 @@
 A handler returns a dict that may hold more than an operation answers (a full
 record for a list item, say); the shaper built from the response schema keeps
 exactly the properties the schema defines, in its order. Change the schema
-and the answer changes with it.
+and the answer changes with it. `keeping` narrows a schema further, for an
+answer that carries fewer fields than its schema lists (answer_fields).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from dentare_spec import object_shape
 
-__all__ = ["Shaper", "compile_shaper"]
+__all__ = ["Shaper", "compile_shaper", "keeping"]
 
 Shaper = Callable[[Any], Any]
 
@@ -44,6 +45,19 @@ def compile_shaper(schema: Mapping[str, Any] | None) -> Shaper:
         shape_item = compile_shaper(items)
         return lambda value: [shape_item(item) for item in value]
     return _identity
+
+
+def keeping(schema: Mapping[str, Any] | None, names: Collection[str]) -> dict[str, Any]:
+    """An envelope schema (`{"data": {...}}`) whose `data` keeps only the
+    properties in `names`, in the schema's order: what to shape an answer by."""
+    shape = object_shape(schema)
+    data = object_shape(shape.properties.get("data"))
+    narrowed = {
+        "type": "object",
+        "properties": {name: sub for name, sub in data.properties.items() if name in names},
+        "required": [name for name in data.properties if name in data.required and name in names],
+    }
+    return {"type": "object", "properties": {**shape.properties, "data": narrowed}, "required": sorted(shape.required)}
 
 
 def _identity(value: Any) -> Any:

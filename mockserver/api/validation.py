@@ -4,6 +4,12 @@ Query strings are coerced to the types their schemas declare, then the query
 and the body are checked by validators compiled with jsonschema-rs at start-up.
 Each schema violation becomes a Rails-style message under the field it
 concerns, which is what the API's 422 body carries.
+
+Where the guide leaves the reading of a request open, the validator follows
+`ApiRules` (mockserver/decisions.py) and the guide's contract (the operation
+as written, before any decision): which parameters exist, which values a
+lenient parameter drops, what a repeated one means, and what an id that
+cannot name a patient gets.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from urllib.parse import parse_qsl
 
 import jsonschema_rs
 
-from dentare_spec import Operation, Parameter, json_types, object_shape
+from dentare_spec import Operation, Parameter, json_types, object_shape, value_type
 
 from .._exceptions import NotFound, ValidationFailed
+from ..decisions import ApiRules
+from ..domain.text import trim
 from . import messages
 
 __all__ = ["RequestValidator", "ValidatedQuery"]
@@ -40,10 +48,14 @@ class _PathParam:
 
 
 class RequestValidator:
-    """Validates one operation's path, query and body as its spec says."""
+    """Validates one operation's path, query and body as its spec says, and
+    as `rules` read what the guide leaves open; `contract` is the operation as
+    the guide writes it (default: `operation` itself)."""
 
-    def __init__(self, operation: Operation):
+    def __init__(self, operation: Operation, rules: ApiRules | None = None, contract: Operation | None = None):
         self.operation = operation
+        rules = rules or ApiRules()
+        contract = contract or operation
         self._query_params = {p.name: p for p in operation.parameters_in("query")}
         self._defaults = {n: p.default for n, p in self._query_params.items() if p.default is not None}
         self._query_validator = _compile(
@@ -55,41 +67,82 @@ class RequestValidator:
         ]
         self._body_validator = _compile(operation.body_schema) if operation.body_schema else None
         self._integer_fields = _integer_properties(operation.body_schema or {})
+        self._body_fields = frozenset(object_shape(operation.body_schema or {}).properties)
+        # The open points (ApiRules); each is off in the kit's defaults.
+        written = {p.name: p for p in contract.parameters_in("query")}
+        self._permitted = frozenset(written) if rules.reject_unknown_parameters else None
+        self._last_wins = rules.last_value_wins
+        self._lenient = {
+            name: _Lenient(written[name]) for name in rules.lenient_parameters
+            if name in self._query_params and name in written
+        }
+        self._path_validator = _compile(
+            {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
+        ) if rules.malformed_id_unprocessable else None
+        self._trim = rules.trim_whitespace
+        # The guide's types: the decided document widens a text field's to the values cast to it.
+        self._casts = {
+            name: value_type(sub) for name, sub in object_shape(contract.body_schema or {}).properties.items()
+        } if rules.coerce_types else None
 
     # -- path -------------------------------------------------------------------------------
 
     def path_params(self, raw: Mapping[str, str]) -> dict[str, Any]:
-        """Integer path ids that cannot name anything are a 404 (see the spec's `id`)."""
+        """Integer path ids that cannot name anything are a 404 (see the spec's
+        `id`), or a 422 when the document refuses them under malformed_id=invalid."""
         values: dict[str, Any] = {}
         for entry in self._path_params:
             text = raw.get(entry.parameter.name, "")
             if entry.parameter.type == "integer":
                 if not text.isascii() or not text.isdigit() or len(text) > 19:
-                    raise NotFound()
+                    values[entry.parameter.name] = self._unnamable(entry.parameter, text)
+                    continue
                 number = int(text)
                 if not entry.minimum <= number <= entry.maximum:
-                    raise NotFound()
+                    values[entry.parameter.name] = self._unnamable(entry.parameter, text)
+                    continue
                 values[entry.parameter.name] = number
             else:
                 values[entry.parameter.name] = text
         return values
 
+    def _unnamable(self, param: Parameter, text: str) -> int:
+        """An id that names no patient: 404; under malformed_id=invalid a 422
+        with the document's reason, or (an integer it allows) one to look up."""
+        if self._path_validator is None:
+            raise NotFound()
+        value = _coerce(param, text)
+        errors: dict[str, list[str]] = {}
+        if isinstance(value, float):  # JSON Schema counts 1.0 as an integer; a path id is not one
+            _add(errors, param.name, messages.NOT_AN_INTEGER)
+        for error in self._path_validator.iter_errors({param.name: value}):
+            for field, message in _messages(error):
+                _add(errors, field, message)
+        if errors or not isinstance(value, int):
+            raise ValidationFailed(errors or {param.name: [messages.NOT_A_NUMBER]})
+        return value
+
     # -- query ------------------------------------------------------------------------------
 
     def query(self, query_string: str) -> ValidatedQuery:
-        """Coerce, validate and apply defaults; unknown parameters are ignored."""
+        """Coerce, validate and apply defaults; unknown parameters are ignored
+        (or refused, under unknown_query_params=reject)."""
         seen: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {}
         for name, value in parse_qsl(query_string, keep_blank_values=True):
             if name in self._query_params:
                 seen.setdefault(name, []).append(value)
-        errors: dict[str, list[str]] = {}
+            elif self._permitted is not None and name not in self._permitted:
+                _add(errors, name, messages.NOT_A_PERMITTED_PARAMETER)
         values: dict[str, Any] = {}
         for name, raw_values in seen.items():
-            if len(raw_values) > 1:
+            param = self._query_params[name]
+            raw = raw_values[0] if len(raw_values) == 1 else _repeated(param, raw_values, self._last_wins)
+            if raw is None:
                 _add(errors, name, messages.GIVEN_TWICE)
                 continue
-            param = self._query_params[name]
-            coerced = _coerce(param, raw_values[0])
+            lenient = self._lenient.get(name)
+            coerced = _coerce(param, raw) if lenient is None else lenient.read(raw)
             if coerced is not _ABSENT:
                 values[name] = coerced
         for error in self._query_validator.iter_errors(values):
@@ -107,24 +160,67 @@ class RequestValidator:
     # -- body -------------------------------------------------------------------------------
 
     def body(self, document: Any) -> dict[str, Any]:
+        """The body's fields, validated; those the schema does not list are
+        dropped (unknown_body_fields=ignore: the decided schema lets them through)."""
         if self._body_validator is None:
             return {}
         if not isinstance(document, dict):
             raise ValidationFailed({messages.BASE: [messages.NOT_AN_OBJECT]})
+        fields: dict[str, Any] = document
+        if self._trim:
+            fields = {name: trim(value) if isinstance(value, str) else value for name, value in fields.items()}
+        if self._casts is not None:
+            fields = {name: _cast(value, self._casts.get(name)) for name, value in fields.items()}
         errors: dict[str, list[str]] = {}
-        for error in self._body_validator.iter_errors(document):
+        for error in self._body_validator.iter_errors(fields):
             for field, message in _messages(error):
                 _add(errors, field, message)
         if errors:
             raise ValidationFailed(errors)
         # JSON Schema counts 7.0 as an integer; store 7, so it is answered as 7.
-        for name in self._integer_fields & document.keys():
-            if isinstance(document[name], float):
-                document[name] = int(document[name])
-        return document
+        for name in self._integer_fields & fields.keys():
+            if isinstance(fields[name], float):
+                fields[name] = int(fields[name])
+        if self._body_fields and not fields.keys() <= self._body_fields:
+            fields = {name: value for name, value in fields.items() if name in self._body_fields}
+        return fields
 
 
 _ABSENT = object()
+
+
+def _repeated(param: Parameter, raw_values: list[str], last_wins: bool) -> str | None:
+    """The value of a parameter given more than once: a comma-separated list
+    (`explode: false`, `fields`) joins them, as the spec says; otherwise the
+    last under repeated_params=last_wins, else None (422)."""
+    if param.type == "array" and not param.explode:
+        return ",".join(value for value in raw_values if value)
+    return raw_values[-1] if last_wins else None
+
+
+class _Lenient:
+    """A parameter whose invalid values are dropped so that its default
+    applies (invalid_paging=fallback, boolean_values=lenient, ...): a value is
+    read as the guide's contract types it and dropped unless the contract
+    allows it; an entry of a list, entry by entry. Upper bounds are left to
+    the decided document (above the maximum is per_page_over_max's point)."""
+
+    def __init__(self, written: Parameter):
+        self.written = written
+        bounds = ("maximum", "exclusiveMaximum")
+        if written.type == "array":
+            items = written.schema.get("items") or {}
+            self._allows = _compile({k: v for k, v in items.items() if k not in bounds}).is_valid
+        else:
+            self._allows = _compile({k: v for k, v in written.schema.items() if k not in bounds}).is_valid
+
+    def read(self, raw: str) -> Any:
+        if self.written.type == "array":
+            return [item for item in (raw.split(",") if raw != "" else []) if self._allows(item)]
+        value = _coerce(self.written, raw)
+        if value is _ABSENT or (isinstance(value, float) and self.written.type == "integer"):
+            return _ABSENT
+        return value if self._allows(value) else _ABSENT
 
 
 def _integer_properties(schema: Mapping[str, Any]) -> set[str]:
@@ -224,3 +320,14 @@ def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.Validatio
     if name in bounds:
         return bounds[name](kind.limit)
     return messages.INVALID
+
+
+def _cast(value: Any, kind: str | None) -> Any:
+    """`value` as Rails casts it to a text field (type_coercion=coerce: a number or
+    boolean is its text); anything else stays as it is, for validation to judge."""
+    if kind == "string" and isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "string" and isinstance(value, (int, float)):
+        return str(value)
+    return value
+

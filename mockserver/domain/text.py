@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "is_cyrillic", "localize", "to_cyrillic", "to_latin"]
+__all__ = ["WHITESPACE", "fold", "is_cyrillic", "localize", "to_cyrillic", "to_latin", "trim"]
 
 # -- Cyrillic -> Latin --------------------------------------------------------------------
 
@@ -159,6 +159,19 @@ def fold(s: str) -> str:
     if not s.isascii():
         s = unicodedata.normalize("NFKD", s).translate(_FOLD_MARKS)
     return s
+
+
+#: What `trim` removes: Unicode whitespace, but not the control characters
+#: Python also counts as whitespace (VT, FF, FS..US, NEL), which are values
+#: the kit's text limits refuse ("is invalid"), not padding.
+WHITESPACE = "".join(
+    ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
+)
+
+
+def trim(s: str) -> str:
+    """`s` without leading and trailing whitespace (whitespace=trimmed)."""
+    return s.strip(WHITESPACE)
 
 
 def is_cyrillic(s: str) -> bool:

@@ -1,5 +1,6 @@
 """Timestamps as the store keeps them (integer epoch milliseconds, UTC) and as
-the API writes them (RFC 3339 with milliseconds, `2026-04-25T14:32:00.000Z`)."""
+the API writes them (RFC 3339 with milliseconds, `2026-04-25T14:32:00.000Z`,
+or in whole seconds, `2026-04-25T14:32:00Z`, under timestamps=seconds)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
-__all__ = ["fast_format", "format_timestamp", "now_ms", "parse_timestamp"]
+__all__ = ["fast_format", "fast_format_seconds", "format_timestamp", "now_ms", "parse_timestamp"]
 
 
 def now_ms() -> int:
@@ -51,3 +52,8 @@ def fast_format(epoch_ms: int) -> str:
         minutes, secs = divmod(rest, 60)
         clock = _CLOCK[second_of_day] = f"{hours:02d}:{minutes:02d}:{secs:02d}."
     return f"{prefix}{clock}{_MILLIS[millis]}"
+
+
+def fast_format_seconds(epoch_ms: int) -> str:
+    """`fast_format` without the milliseconds (they are cut, never rounded up)."""
+    return fast_format(epoch_ms)[:-5] + "Z"

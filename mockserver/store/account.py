@@ -66,7 +66,7 @@ def email_parts(email: str) -> tuple[str, str | None]:
 
 
 def digits_text(p: Patient) -> str:
-    return phone_search_digits(p.phone_e164, p.phone_country)
+    return phone_search_digits(p.phone_e164)
 
 
 @dataclass
@@ -76,7 +76,7 @@ class AccountPatients:
     archived: list[int] = field(default_factory=list)
     by_email: ExactIndex = field(default_factory=ExactIndex)
     by_personal_no: ExactIndex = field(default_factory=ExactIndex)
-    by_external_id: dict[str, int] = field(default_factory=dict)
+    by_external_id: ExactIndex = field(default_factory=ExactIndex)  # one holder, unless StoreRules share them
     by_legacy_id: ExactIndex = field(default_factory=ExactIndex)
     names: ValueGroups = field(default_factory=ValueGroups)
     # Email: its words (letter runs) and its domain by value, the local part by
@@ -94,7 +94,7 @@ class AccountPatients:
         if p.personal_no:
             self.by_personal_no.add(folded_key(p.personal_no), p.id)
         if p.external_id:
-            self.by_external_id[p.external_id] = p.id
+            self.by_external_id.add(p.external_id, p.id)
         if p.legacy_id:
             self.by_legacy_id.add(p.legacy_id, p.id)
         self.names.add(p.names_key, p.id, p.is_active)
@@ -127,7 +127,7 @@ class AccountPatients:
             self.by_email.discard(email, p.id)
         if p.personal_no:
             self.by_personal_no.discard(p.personal_no.casefold(), p.id)
-        if p.external_id and self.by_external_id.get(p.external_id) == p.id:
-            del self.by_external_id[p.external_id]
+        if p.external_id:
+            self.by_external_id.discard(p.external_id, p.id)
         if p.legacy_id:
             self.by_legacy_id.discard(p.legacy_id, p.id)

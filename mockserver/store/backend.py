@@ -4,7 +4,9 @@
 and control endpoint talks to it, and awaits it, so a backend may keep the
 state in this process (memory_backend.py) or in a database shared by several
 processes. Refusals are domain errors (`Missing`, `Taken`, `TokenRefused`);
-the API layer turns them into answers.
+the API layer turns them into answers. At the open points that live in the
+data a backend answers by its `StoreRules` (defined with the other decisions
+in mockserver/decisions.py, re-exported here), given when it is built.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..decisions import StoreRules
 from ..domain.models import Account, Token, User
 from ..domain.records import Patient
 from .planner import PatientQuery
@@ -29,30 +32,6 @@ class Principal:
     token_id: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoreRules:
-    """How a backend answers at the open points that live in the data (the
-    spec's x-decisions; mockserver/decisions.py reads them from the profile).
-    Every backend honours all of them; the defaults are the kit's choices."""
-
-    #: list_order: newest first (descending id) instead of ascending id.
-    newest_first: bool = False
-    #: inactive_filter: `is_active=false` lists active patients too.
-    inactive_lists_all: bool = False
-    #: search_matching: `q` as a case-insensitive substring of the stored values, no folding.
-    plain_search: bool = False
-    #: filter_case: `email` and `personal_no` filters match case included.
-    case_sensitive_filters: bool = False
-    #: phone_filter: the phone filter looks in the E.164 digits only.
-    phone_e164_only: bool = False
-    #: noop_patch: every accepted update moves `updated_at`.
-    noop_touches: bool = False
-    #: timestamps: whole seconds instead of milliseconds.
-    seconds: bool = False
-    #: external_id_unique: two patients of an account may share an external_id.
-    external_id_shared: bool = False
-
-
 class Backend(Protocol):
     # -- the API ----------------------------------------------------------------------------
 
@@ -65,13 +44,17 @@ class Backend(Protocol):
     async def list_patients(
         self, account_id: int, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
-        """One page of matches in ascending id order, and their total."""
+        """One page of matches, and their total: ascending id order, or descending
+        under `StoreRules.newest_first`; `query.is_active` False selects archived
+        patients only, or every patient under `StoreRules.inactive_lists_all`."""
 
     async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
-        """Taken when a unique value (external_id) is held in the account."""
+        """Taken when a unique value (external_id, unless `StoreRules.external_id_shared`)
+        is held in the account. Timestamps as `StoreRules.seconds` says."""
 
     async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
-        """Apply `changes` atomically; `updated_at` moves only when a value changes."""
+        """Apply `changes` atomically; `updated_at` moves only when a value changes
+        (on every update under `StoreRules.noop_touches`)."""
 
     # -- the control plane ------------------------------------------------------------------
 
@@ -82,7 +65,8 @@ class Backend(Protocol):
         """Missing for an unknown account."""
 
     async def taken_external_ids(self, account_id: int, values: Collection[str]) -> set[str]:
-        """Those of `values` some patient of the account already holds."""
+        """Those of `values` a new patient of the account may not take: held by one
+        of its patients (none under `StoreRules.external_id_shared`)."""
 
     async def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
         """Every row or none (an import)."""

@@ -203,11 +203,14 @@ class ValueGroups:
         """The values that start with `prefix` (a walk over the values: for the few email domains)."""
         return [value for value in self._groups if value.startswith(prefix)]
 
-    def ids(self, values: list[str], active: bool) -> set[int]:
-        side = 0 if active else 1
+    def ids(self, values: list[str], active: bool | None) -> set[int]:
+        """The ids of the patients holding one of `values`, of one status (None: both)."""
+        sides = (0, 1) if active is None else (0 if active else 1,)
         found: set[int] = set()
         for value in values:
-            found.update(self._groups[value][side])
+            group = self._groups[value]
+            for side in sides:
+                found.update(group[side])
         return found
 
 

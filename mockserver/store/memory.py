@@ -7,16 +7,24 @@ a search does not scan the whole store.
 The mock serves requests on one event loop and store calls never await, so
 each call is atomic; the lock makes that hold for threads too (CLI import,
 tests driving the store directly).
+
+At the open points that live in the data the store answers by its
+`StoreRules` (mockserver/decisions.py documents each). They are not part of
+the state: a snapshot or state document loaded into a store gets the rules of
+the store it is loaded for.
 """
 
 from __future__ import annotations
 
+import heapq
 import sys
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from .._exceptions import Missing, Taken, TokenRefused
+from ..decisions import StoreRules
 from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import now_ms
@@ -31,9 +39,11 @@ __all__ = ["Principal", "Store"]
 class Store:
     """All of the mock's state. Create one, then load fixtures or a state document into it."""
 
-    def __init__(self, schema: PatientSchema) -> None:
+    def __init__(self, schema: PatientSchema, rules: StoreRules | None = None) -> None:
         #: The stored fields of a patient (from the spec) and how records are made.
         self.schema = schema
+        #: How lists, writes and timestamps answer at the spec's open points.
+        self.rules = rules or StoreRules()
         self._lock = threading.RLock()
         self._accounts: dict[int, Account] = {}
         self._patients: dict[int, AccountPatients] = {}
@@ -44,12 +54,14 @@ class Store:
         self._names_key = NamesKeys()
 
     def __getstate__(self) -> dict[str, Any]:
-        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be.
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be, and
+        # the rules are not data (the loader sets its own).
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "rules")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        self.rules = StoreRules()
 
     # -- accounts and tokens ----------------------------------------------------------------
 
@@ -139,7 +151,7 @@ class Store:
         with self._lock:
             scope = self._scope(account_id)
             self._check_unique(scope, values, None)
-            stamp = now_ms()
+            stamp = self._now()
             patient = self.schema.new(
                 **values, id=self._next_patient_id, account_id=account_id, created_at=stamp, updated_at=stamp
             )
@@ -148,18 +160,21 @@ class Store:
             return patient
 
     def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
-        """Apply the changed fields; `updated_at` moves only if a value really changed."""
+        """Apply the changed fields; `updated_at` moves only if a value really
+        changed (on every update under `rules.noop_touches`)."""
         with self._lock:
             scope = self._scope(account_id)
             patient = self.get_patient(account_id, patient_id)
             changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
             if not changed:
+                if self.rules.noop_touches:
+                    patient.updated_at = self._later(patient.updated_at)
                 return patient
             self._check_unique(scope, changed, patient.id)
             scope.unindex(patient)
             for name, value in changed.items():
                 setattr(patient, name, value)
-            patient.updated_at = max(now_ms(), patient.updated_at + 1)
+            patient.updated_at = self._later(patient.updated_at)
             patient.names_key = self._names_key(patient.first_name, patient.last_name)
             scope.index(patient)
             return patient
@@ -167,30 +182,37 @@ class Store:
     def list_patients(
         self, account_id: int, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
-        """One page of matching patients in ascending id order, and the total."""
+        """One page of matching patients, and the total: in ascending id order
+        (descending under `rules.newest_first`); `is_active` False lists the
+        archived ones (everyone under `rules.inactive_lists_all`)."""
         scope = self._scope(account_id)
-        ordered = scope.active if query.is_active else scope.archived
-        chosen = plan(scope, query)
+        rules = self.rules
+        status: bool | None = None if not query.is_active and rules.inactive_lists_all else query.is_active
+        chosen = plan(scope, query, status, rules)
         predicate = chosen.predicate
         start = (page - 1) * per_page
+        newest_first = rules.newest_first
         if predicate is None:
-            ids = ordered[start : start + per_page]
-            return scope.by_id.many(ids), len(ordered)
+            return scope.by_id.many(_window(scope, status, newest_first, start, per_page)), _count(scope, status)
         by_id = scope.by_id
-        want = query.is_active
         candidates, confirmed = chosen.candidates, chosen.confirmed
         if candidates is None:
-            # A scan of the status list: already in id order and without repeats.
-            matches = [i for i in ordered if predicate(by_id[i])]
+            # A scan of the status lists: already in order and without repeats.
+            matches = [i for i in _in_order(scope, status, newest_first) if predicate(by_id[i])]
         else:
             # `confirmed` ids are known to match (a name search's own groups):
             # only the other candidates are read and checked.
             if confirmed:
                 candidates = set(candidates).difference(confirmed)
             get = by_id.get
-            matches = [i for i in candidates if (p := get(i)) is not None and p.is_active is want and predicate(p)]
+            if status is None:
+                matches = [i for i in candidates if (p := get(i)) is not None and predicate(p)]
+            else:
+                matches = [
+                    i for i in candidates if (p := get(i)) is not None and p.is_active is status and predicate(p)
+                ]
             matches.extend(confirmed)
-            matches.sort()
+            matches.sort(reverse=newest_first)
         return by_id.many(matches[start : start + per_page]), len(matches)
 
     def patients(self, account_id: int | None = None) -> Iterator[Patient]:
@@ -202,8 +224,11 @@ class Store:
         return len(self._scope(account_id).by_id)
 
     def taken_external_ids(self, account_id: int, values: Collection[str]) -> set[str]:
+        """Those of `values` a new patient may not take (none while they may be shared)."""
         scope = self._scope(account_id)
-        return {value for value in values if value in scope.by_external_id}
+        if self.rules.external_id_shared:
+            return set()
+        return {value for value in values if scope.by_external_id.get(value)}
 
     def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
         """Every row or none: each is checked before the first is created."""
@@ -213,7 +238,7 @@ class Store:
             for values in rows:
                 self._check_unique(scope, values, None)
                 external_id = values.get("external_id")
-                if external_id and external_id in claimed:
+                if external_id and external_id in claimed and not self.rules.external_id_shared:
                     raise Taken("external_id", external_id)
                 if external_id:
                     claimed.add(external_id)
@@ -233,11 +258,51 @@ class Store:
         scope.by_id[patient.id] = patient
         scope.index(patient)
 
-    @staticmethod
-    def _check_unique(scope: AccountPatients, values: Mapping[str, Any], own_id: int | None) -> None:
+    def _check_unique(self, scope: AccountPatients, values: Mapping[str, Any], own_id: int | None) -> None:
         external_id = values.get("external_id")
-        if external_id and scope.by_external_id.get(external_id, own_id) != own_id:
+        if not external_id or self.rules.external_id_shared:
+            return
+        if any(holder != own_id for holder in scope.by_external_id.get(external_id)):
             raise Taken("external_id", external_id)
+
+    def _now(self) -> int:
+        """The time a write is stamped with: epoch ms, in whole seconds under `rules.seconds`."""
+        now = now_ms()
+        return now - now % 1000 if self.rules.seconds else now
+
+    def _later(self, stamp: int) -> int:
+        """The `updated_at` of a write after one stamped `stamp`: strictly later, or
+        (in whole seconds) the later of now and `stamp`'s second."""
+        if self.rules.seconds:
+            return max(self._now(), stamp - stamp % 1000)
+        return max(now_ms(), stamp + 1)
+
+
+def _count(scope: AccountPatients, status: bool | None) -> int:
+    if status is None:
+        return len(scope.active) + len(scope.archived)
+    return len(scope.active if status else scope.archived)
+
+
+def _in_order(scope: AccountPatients, status: bool | None, newest_first: bool) -> Iterable[int]:
+    """The ids of a status (None: both) in list order."""
+    if status is not None:
+        ids = scope.active if status else scope.archived
+        return reversed(ids) if newest_first else ids
+    if newest_first:
+        return heapq.merge(reversed(scope.active), reversed(scope.archived), reverse=True)
+    return heapq.merge(scope.active, scope.archived)
+
+
+def _window(scope: AccountPatients, status: bool | None, newest_first: bool, start: int, size: int) -> list[int]:
+    """One page of the ids of a status (None: both) in list order, without a filter."""
+    if status is not None and not newest_first:
+        return (scope.active if status else scope.archived)[start : start + size]
+    if status is not None:
+        ids = scope.active if status else scope.archived
+        end = len(ids) - start
+        return ids[max(end - size, 0) : end][::-1] if end > 0 else []
+    return list(islice(_in_order(scope, status, newest_first), start, start + size))
 
 
 # Memory at a million patients (bench/README.md): values drawn from small sets

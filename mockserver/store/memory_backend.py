@@ -12,6 +12,7 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from ..decisions import StoreRules
 from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..settings import MockSettings
@@ -40,9 +41,11 @@ def _collector_paused() -> Iterator[None]:
 class MemoryBackend:
     """`Backend` over one in-process `Store` (the embedded default)."""
 
-    def __init__(self, settings: MockSettings, schema: PatientSchema):
+    def __init__(self, settings: MockSettings, schema: PatientSchema, rules: StoreRules | None = None):
         self.settings = settings
         self.schema = schema
+        #: The open points that live in the data; every store this backend builds answers by them.
+        self.rules = rules or StoreRules()
         #: Why the last save failed, if it did (the CLI's exit status says so).
         self.save_error: str | None = None
         state_file = settings.state_file
@@ -118,6 +121,7 @@ class MemoryBackend:
         snapshot = snapshot_path(self.settings)
         cached = load_snapshot(snapshot) if snapshot else None
         if cached is not None:
+            cached.rules = self.rules  # the snapshot holds data; the rules are this run's
             return cached
         with _collector_paused():  # millions of new objects: collecting midway only costs time
             store = self._build_fixture_store()
@@ -126,7 +130,7 @@ class MemoryBackend:
         return store
 
     def _build_fixture_store(self) -> Store:
-        store = Store(self.schema)
+        store = Store(self.schema, self.rules)
         if self.settings.fixtures_dir is not None:
             load_fixtures_dir(store, self.settings.fixtures_dir)
         if self.settings.generate:
@@ -157,6 +161,6 @@ class MemoryBackend:
         logger.info("saved state to %s", state_file)
 
     def _from_document(self, document: Any, source: str) -> Store:
-        store = Store(self.schema)
+        store = Store(self.schema, self.rules)
         load_document(store, document, source=source)
         return store

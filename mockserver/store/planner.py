@@ -6,6 +6,11 @@ ids among them already known to match. Candidates come from the indexes, the
 exact ones first, then shared values (names, email words and domains) and the
 intersection of trigram postings, so a search costs about its matches, not
 the store's size.
+
+The store's rules (`StoreRules`) change what a filter matches, never which
+candidates hold every match: an index keyed by a folded value still holds the
+exact one, so a stricter filter only checks the same candidates differently.
+A plain (unfolded) search is a scan with a predicate.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..decisions import StoreRules
 from ..domain.records import Patient
 from ..domain.text import fold
 from .account import AccountPatients, digits_text
@@ -30,7 +36,8 @@ _PHONE_CHARS = frozenset("0123456789 +-()./")
 
 @dataclass(frozen=True, slots=True)
 class PatientQuery:
-    """A list request's filters; all combine with AND."""
+    """A list request's filters; all combine with AND. What `is_active` False
+    selects, and how each filter matches, is the backend's `StoreRules`."""
 
     is_active: bool = True
     q: str | None = None
@@ -58,7 +65,7 @@ class EqualsIgnoringCase:
 
 @dataclass(frozen=True, slots=True)
 class Equals:
-    """`external_id`, `legacy_id`: exact."""
+    """`external_id`, `legacy_id` (and `email`, `personal_no` when case counts): exact."""
 
     field: str
     value: str
@@ -75,6 +82,16 @@ class PhoneDigits:
 
     def matches(self, p: Patient) -> bool:
         return bool(self.digits) and self.digits in digits_text(p)
+
+
+@dataclass(frozen=True, slots=True)
+class E164Digits:
+    """The query's digits anywhere in the E.164 number (none: nothing matches)."""
+
+    digits: str
+
+    def matches(self, p: Patient) -> bool:
+        return bool(self.digits) and self.digits in (p.phone_e164 or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,26 @@ class TextSearch:
 
 
 @dataclass(frozen=True, slots=True)
+class PlainSearch:
+    """`q` under `StoreRules.plain_search`: the case-folded query in the values
+    as stored (names, "first last", email, personal number), or its digits in
+    the digits of the stored phone or of its E.164 form."""
+
+    plain: str
+    digits: str
+
+    def matches(self, p: Patient) -> bool:
+        plain = self.plain
+        first, last = p.first_name.casefold(), p.last_name.casefold()
+        if plain in first or plain in last or plain in f"{first} {last}":
+            return True
+        email, personal_no = p.email, p.personal_no
+        if (email and plain in email.casefold()) or (personal_no and plain in personal_no.casefold()):
+            return True
+        return bool(self.digits) and self.digits in f"{_digits(p.phone or '')} {_digits(p.phone_e164 or '')}"
+
+
+@dataclass(frozen=True, slots=True)
 class QueryPlan:
     filters: tuple[Filter, ...]
     candidates: Collection[int] | None  # ids holding every match; None: walk the status list
@@ -115,7 +152,12 @@ class QueryPlan:
         return all(f.matches(p) for f in self.filters)
 
 
-def plan(scope: AccountPatients, query: PatientQuery) -> QueryPlan:
+def plan(
+    scope: AccountPatients, query: PatientQuery, status: bool | None = True, rules: StoreRules | None = None
+) -> QueryPlan:
+    """The plan for `query` among the patients of `status` (True: active,
+    False: archived, None: both), matching as `rules` say."""
+    rules = rules or StoreRules()
     filters: list[Filter] = []
     exact: list[Collection[int]] = []
     lazy: list[Callable[[], Collection[int]]] = []
@@ -124,14 +166,18 @@ def plan(scope: AccountPatients, query: PatientQuery) -> QueryPlan:
     if query.email:
         email = query.email.casefold()
         exact.append(scope.by_email.get(email))
-        filters.append(EqualsIgnoringCase("email", email))
+        filters.append(
+            Equals("email", query.email) if rules.case_sensitive_filters else EqualsIgnoringCase("email", email)
+        )
     if query.personal_no:
         personal_no = query.personal_no.casefold()
         exact.append(scope.by_personal_no.get(personal_no))
-        filters.append(EqualsIgnoringCase("personal_no", personal_no))
+        filters.append(
+            Equals("personal_no", query.personal_no) if rules.case_sensitive_filters
+            else EqualsIgnoringCase("personal_no", personal_no)
+        )
     if query.external_id:
-        found = scope.by_external_id.get(query.external_id)
-        exact.append(() if found is None else (found,))
+        exact.append(scope.by_external_id.get(query.external_id))
         filters.append(Equals("external_id", query.external_id))
     if query.legacy_id:
         exact.append(scope.by_legacy_id.get(query.legacy_id))
@@ -144,18 +190,20 @@ def plan(scope: AccountPatients, query: PatientQuery) -> QueryPlan:
                 lazy.append(lambda: intersect(phone_postings))
         else:
             exact.append(())  # no digits: nothing can match
-        filters.append(PhoneDigits(phone))
-    if query.q:
+        filters.append(E164Digits(phone) if rules.phone_e164_only else PhoneDigits(phone))
+    if query.q and rules.plain_search:
+        filters.append(PlainSearch(query.q.casefold(), _digits(query.q) if set(query.q) <= _PHONE_CHARS else ""))
+    elif query.q:
         search = TextSearch(fold(query.q), query.q.casefold(), _digits(query.q) if set(query.q) <= _PHONE_CHARS else "")
         name_values = scope.names.containing(search.needle)
-        email_plan = _email_candidates(scope, search.plain, query.is_active)
+        email_plan = _email_candidates(scope, search.plain, status)
         personal_postings = scope.personal_nos.postings(search.plain)
         digit_postings = scope.digits.postings(search.digits) if search.digits else []
         if (name_values is not None and email_plan is not None and personal_postings is not None
                 and digit_postings is not None):
             exact_emails, email_candidates = email_plan
             # Name groups, email words and domains are exact and split by status.
-            known = scope.names.ids(name_values, query.is_active) | exact_emails
+            known = scope.names.ids(name_values, status) | exact_emails
             if not filters:
                 confirmed = known
 
@@ -183,7 +231,7 @@ def _digits(text: str) -> str:
 
 
 def _email_candidates(
-    scope: AccountPatients, plain: str, active: bool
+    scope: AccountPatients, plain: str, active: bool | None
 ) -> tuple[set[int], Callable[[set[int]], set[int]]] | None:
     """Patients whose email contains `plain`: (ids known to, a function giving
     further candidates to check beyond some known ids), or None: scan."""

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "stop any mock using it first, or its shutdown will overwrite the import")
     parser.add_argument("--admin-key", default=None, help="the mock's --admin-key, for a mock beyond loopback")
     parser.add_argument("--spec", type=Path, default=None, help="with --state-file: the spec (default: packaged)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="with --state-file: the profile of decisions to import by (default: the kit's choices)")
     parser.add_argument("--fixtures", type=Path, default=None,
                         help="with --state-file: fixtures for a new state file (default: packaged)")
     return parser
@@ -67,10 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _into_state_file(args: argparse.Namespace, data: bytes) -> list[int]:
     settings = MockSettings(
-        spec_path=args.spec or default_spec_path(), fixtures_dir=args.fixtures or default_fixtures_dir(),
-        state_file=args.state_file,
+        spec_path=args.spec or default_spec_path(), profile=args.profile,
+        fixtures_dir=args.fixtures or default_fixtures_dir(), state_file=args.state_file,
     )
-    spec = load_spec(settings.spec_path)
+    spec = load_spec(settings.spec_path, settings.profile)
     backend = build_backend(settings, spec)
     importer = CsvImporter(spec)
     patients = asyncio.run(importer.import_into(backend, args.account, data))

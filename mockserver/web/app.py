@@ -2,7 +2,9 @@
 and error answers in the API's `{"error": ...}` shape for everything else.
 
 What the endpoints act on is in `app.state`: `backend` (the state, through
-the store's `Backend`), `spec`, `settings` and `importer` (CSV import).
+the store's `Backend`), `spec` (as the profile decides it), `decisions` (the
+profile's flags, mockserver/decisions.py), `settings` and `importer` (CSV
+import).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..api.handlers import HANDLERS, Handler
 from ..api.responses import json_response
 from ..api.routing import build_api_routes
 from ..api.views import COMPUTED, PatientView
+from ..decisions import read_decisions
 from ..domain.records import patient_schema
 from ..settings import MockSettings, settings_from_json
 from ..store.memory_backend import MemoryBackend
@@ -57,14 +60,17 @@ def create_app(
     spec: ApiSpec | None = None,
     handlers: Mapping[str, Handler] | None = None,
 ) -> Starlette:
-    """The mock as an ASGI app. The spec is loaded and checked here, so a bad
-    spec or a handler mismatch fails at start-up, not on the first request."""
+    """The mock as an ASGI app. The spec is loaded with the settings' profile
+    and checked here, so a bad spec or profile, or a handler mismatch, fails at
+    start-up, not on the first request. A `spec` given answers by its own profile."""
     settings = settings or MockSettings()
-    spec = spec or load_spec(settings.spec_path)
+    spec = spec or load_spec(settings.spec_path, settings.profile)
+    decisions = read_decisions(spec)
     backend = build_backend(settings, spec)
     api_routes = build_api_routes(
         spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
-        PatientView(spec, backend.schema), max_body_bytes=settings.max_body_bytes,
+        PatientView(spec, backend.schema, decisions.api), max_body_bytes=settings.max_body_bytes,
+        rules=decisions.api,
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
@@ -94,8 +100,9 @@ def create_app(
     )
     app.state.backend = backend
     app.state.spec = spec
+    app.state.decisions = decisions
     app.state.settings = settings
-    app.state.importer = CsvImporter(spec)
+    app.state.importer = CsvImporter(spec, decisions)
     stack: ASGIApp | None = None
     if settings.check_responses:
         # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.
@@ -117,15 +124,17 @@ def create_app_from_env() -> Starlette:
 
 
 def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend | PostgresBackend:
-    """The state the settings describe (`settings.store`), its patients shaped by the spec."""
-    spec = spec or load_spec(settings.spec_path)
+    """The state the settings describe (`settings.store`), its patients shaped by
+    the spec, its lists and writes as the spec's profile decides them."""
+    spec = spec or load_spec(settings.spec_path, settings.profile)
     schema = patient_schema(spec, COMPUTED)
+    rules = read_decisions(spec).store
     if is_postgres_url(settings.store):
         from ..store.pg.backend import PostgresBackend  # imports the driver: only when asked for
         from ..store.pg.columns import PatientTable
 
-        return PostgresBackend(settings, PatientTable(spec, schema))
-    return MemoryBackend(settings, schema)
+        return PostgresBackend(settings, PatientTable(spec, schema), rules)
+    return MemoryBackend(settings, schema, rules)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -68,6 +68,8 @@ def run_contract(
     tmp_path: Path,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    cwd: Path = ROOT,
+    junit: bool = True,
 ) -> ContractRun:
     """`dentare-contract` in a subprocess; tokens travel in the environment, as CI passes them."""
     junit_path = tmp_path / f"junit-{len(list(tmp_path.iterdir()))}.xml"
@@ -79,9 +81,12 @@ def run_contract(
         if accounts.revoked.get(1):
             full_env["DENTARE_REVOKED_TOKEN"] = accounts.revoked[1][0]
     full_env.update(env or {})
+    full_env["PYTHONPATH"] = str(ROOT)  # from another working directory too
+    command, rest = (args[:1], args[1:]) if args[:1] == ("calibrate",) else ((), args)
     process = subprocess.run(
-        [sys.executable, "-m", "contract_tests.cli", "--base-url", base_url, "--junit-xml", str(junit_path), *args],
-        cwd=ROOT,
+        [sys.executable, "-m", "contract_tests.cli", *command, "--base-url", base_url,
+         *(["--junit-xml", str(junit_path)] if junit else []), *rest],
+        cwd=cwd,
         env=full_env,
         capture_output=True,
         text=True,

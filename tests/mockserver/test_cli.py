@@ -82,3 +82,30 @@ def test_a_state_file_with_the_postgresql_store_is_refused(tmp_path: Path) -> No
 def test_a_store_that_is_neither_is_refused() -> None:
     result = run_cli("--store", "mysql://u@h/db")
     assert result.returncode == 2 and "use memory or a postgresql:// URL" in result.stderr
+
+
+def test_a_bad_profile_is_one_line_naming_the_choices_and_exit_2(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("decisions:\n  list_order: sideways\n", encoding="utf-8")
+    result = run_cli("--profile", str(profile), "--port", str(free_port()))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.fullmatch(
+        r"dentare-mock: error: .*profile\.yaml: list_order: no alternative 'sideways'; "
+        r"choose one of id_ascending, newest_first\n", result.stderr,
+    )
+    profile.write_text("decisions:\n  list_ordre: newest_first\n", encoding="utf-8")
+    result = run_cli("--profile", str(profile), "--port", str(free_port()))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert re.fullmatch(r"dentare-mock: error: .*no decision point 'list_ordre'; the spec's are list_order, .*\n",
+                        result.stderr)
+
+
+def test_an_unreadable_profile_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for content in (None, "decisions: [\n  - x\n y: z\n"):
+        profile = tmp_path / "profile.yaml"
+        if content is not None:
+            profile.write_text(content, encoding="utf-8")
+        result = run_cli("--profile", str(profile), "--port", str(free_port()))
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("dentare-mock: error: ")
+        assert "cannot read the profile" in result.stderr or "is not valid YAML" in result.stderr

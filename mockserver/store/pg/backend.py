@@ -57,6 +57,9 @@ logger = logging.getLogger("mockserver")
 _UNIQUE_EXTERNAL_ID = "patients_external_id_unique"
 
 
+#: The largest OFFSET PostgreSQL takes.
+_MAX_OFFSET = 2**63 - 1
+
 class DatabaseUnavailable(MockError):
     """The database cannot be reached or refused us; the message says which and why."""
 
@@ -224,6 +227,9 @@ class PostgresBackend:
         n = len(chosen.args)
         order = "DESC" if chosen.descending else "ASC"
         offset = (page - 1) * per_page
+        if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
+            pool = await self._get_pool()
+            return [], int(await pool.fetchval(total_sql, *chosen.args))
         window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
         if chosen.filtered:
