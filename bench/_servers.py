@@ -28,7 +28,9 @@ __all__ = [
     "ROOT",
     "Server",
     "ensure_prism",
+    "free_port",
     "prism_binary",
+    "start_command",
     "start_mock",
     "start_prism",
     "write_bench_fixtures",
@@ -112,6 +114,20 @@ def start_prism(*, log_dir: Path, timeout: float = 120.0) -> Iterator[Server]:
     command = [str(prism_binary()), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)]
     with _spawn("prism", command, f"http://127.0.0.1:{port}", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
+
+
+@contextlib.contextmanager
+def start_command(
+    name: str, command: Sequence[str], base_url: str, *, log_dir: Path, token: str = BENCH_TOKEN,
+    timeout: float = 300.0,
+) -> Iterator[Server]:
+    """Any server command of ours (e.g. bench/_serve.py), answering `/me.json` under `base_url`."""
+    with _spawn(name, command, base_url, "/me.json", token, log_dir, timeout) as server:
+        yield server
+
+
+def free_port() -> int:
+    return _free_port()
 
 
 def prism_binary() -> Path:

@@ -20,6 +20,7 @@ from ._resources import default_fixtures_dir
 from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds, settings_to_json
 from .store.documents import read_json
 from .store.pg import is_postgres_url, redacted
+from .web.control_guard import admin_key_problem, is_loopback
 
 __all__ = ["main"]
 
@@ -54,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=MockSettings.seed,
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
-                        help="load the state from this file at start (if it exists) and save it on shutdown")
+                        help="keep the state in this SQLite file (e.g. state.db): created from the fixtures if "
+                             "missing, loaded at start, and every acknowledged write is in it before the answer; "
+                             "a JSON state file of an earlier version is migrated (the JSON kept as FILE.bak)")
+    parser.add_argument("--shutdown-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="on Ctrl-C or SIGTERM, wait at most this long for requests in progress before "
+                             "closing the state file (default: %(default)s; docker stop waits 10)")
     parser.add_argument("--store", default="memory", metavar="memory|postgresql://USER@HOST:PORT/DB",
                         help="where the state lives: in this process (default), or in a PostgreSQL database that "
                              "several mock processes share (created and migrated at start, fixtures loaded if empty)")
@@ -98,6 +104,7 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         admin_key=args.admin_key or None,
         store=args.store,
         pool_size=args.pool_size,
+        host=args.host,
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
@@ -117,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    if settings.admin_key is not None and (problem := admin_key_problem(settings.admin_key)):
+        return _fail(f"--admin-key: {problem}")
+    if not 0 <= args.shutdown_timeout <= 3600:
+        return _fail("--shutdown-timeout must be between 0 and 3600 seconds")
     shared = is_postgres_url(settings.store)
     if settings.store != "memory" and not shared:
         return _fail(f"--store {settings.store!r}: use memory or a postgresql:// URL")
@@ -130,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.log_level)
     if args.workers > 1:
         return _serve_workers(args, settings)
+    existed = settings.state_file is not None and settings.state_file.exists()
     try:
         from .web.app import create_app
 
@@ -145,15 +157,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    from ._signals import sigterm_as_interrupt
+    from ._signals import ignoring_stop_signals, sigterm_as_interrupt
+    from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, app.state.decisions.profile)
-    # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
+    _banner(base_url, settings, args.host, existed, app.state.decisions.profile)
+    # lifespan="on": the state file is closed in the lifespan's shutdown. The
+    # graceful timeout bounds how long a slow client can hold that up.
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    server_header=False, date_header=True, lifespan="on")
-    return 1 if app.state.backend.save_error else 0
+                    server_header=False, date_header=True, lifespan="on",
+                    timeout_graceful_shutdown=args.shutdown_timeout,
+                    # Parse errors and the head limit answered in the API's JSON shape, while reading.
+                    http=http_protocol(settings.max_header_bytes))
+    backend = app.state.backend
+    with ignoring_stop_signals():  # a second (or third) Ctrl-C must not cut the close short
+        backend.shutdown()  # again: a second Ctrl-C makes uvicorn skip the lifespan shutdown
+    if backend.save_error:
+        print(f"dentare-mock: error: {backend.save_error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
@@ -176,14 +199,17 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
         return _fail(str(exc))
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
     _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host,
-            spec.profile or spec.catalogue.defaults, args.workers)
+            False, spec.profile or spec.catalogue.defaults, args.workers)
     with sigterm_as_interrupt():
         uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
-                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on")
+                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on",
+                    timeout_graceful_shutdown=args.shutdown_timeout)
     return 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str, profile: Profile, workers: int = 1) -> None:
+def _banner(
+    base_url: str, settings: MockSettings, host: str, existed: bool, profile: Profile, workers: int = 1
+) -> None:
     token = _sample_token(settings.fixtures_dir)
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
     if settings.profile is not None:
@@ -197,14 +223,14 @@ def _banner(base_url: str, settings: MockSettings, host: str, profile: Profile, 
     print(f"  API reference: {root}/docs    API Tokens page: {root}/__mock/tokens")
     print(f"  Control API: {root}/__mock (reset, tokens, state)")
     if settings.state_file is not None:
-        loaded = "loaded from" if settings.state_file.exists() else "fixtures; saved on shutdown to"
-        print(f"  State: {loaded} {settings.state_file}")
+        loaded = "loaded from" if existed else "the fixtures, kept in"
+        print(f"  State: {loaded} {settings.state_file} (every acknowledged write is saved before the answer)")
     if is_postgres_url(settings.store):
         processes = f"{workers} processes" if workers > 1 else "1 process"
         print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {settings.pool_size} connections each)")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.admin_key:
+    if not (host == "localhost" or is_loopback(host)) and not settings.admin_key:
         print("  Note: bound beyond loopback; /__mock refuses non-loopback clients unless --admin-key is set.")
     print(flush=True)
 

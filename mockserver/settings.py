@@ -78,6 +78,9 @@ class MockSettings:
     state_file: Path | None = None
     #: Lets the control API answer clients other than loopback that send it.
     admin_key: str | None = None
+    #: The address or name the server is bound to (`--host`): besides loopback names,
+    #: the control API answers requests addressed to it (its Host check, web/control_guard.py).
+    host: str | None = None
     #: Fault and latency injection for API requests (web/faults.py); None injects nothing.
     faults: FaultSettings | None = None
     #: Validate every API answer against the spec with openapi-core and log violations (web/selfcheck.py).

@@ -74,7 +74,7 @@ class RunningMock:
     _final_output: str = ""
 
     def reset(self) -> None:
-        httpx.post(f"{self.root_url}/__mock/reset", timeout=30).raise_for_status()
+        httpx.post(f"{self.root_url}/__mock/reset", json={}, timeout=30).raise_for_status()
 
     def stop(self) -> None:
         if self.process is None:

@@ -32,6 +32,7 @@ from ..decisions import Decisions, read_decisions
 from ..domain.records import Patient
 from ..store.backend import Backend
 from . import messages
+from .inputs import integer
 from .validation import RequestValidator
 from .writes import prepare_create
 
@@ -131,7 +132,7 @@ class CsvImporter:
         kind = self._types[name]
         text = cell.strip()
         if kind == "integer" and _INTEGER.fullmatch(text):
-            return int(text)
+            return integer(text)  # any number of digits
         if kind in ("integer", "number") and _NUMBER.fullmatch(text):
             return float(text)
         if kind == "boolean" and text.lower() in ("true", "false"):

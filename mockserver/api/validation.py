@@ -28,8 +28,9 @@ from .._exceptions import NotFound, ValidationFailed
 from ..decisions import ApiRules
 from ..domain.text import trim
 from . import messages
+from .inputs import deep_fields, integer, is_date, shallow
 
-__all__ = ["RequestValidator", "ValidatedQuery"]
+__all__ = ["RequestValidator", "ValidatedQuery", "compile_schema", "schema_errors"]
 
 # ASCII digits only: `\d` would take "١" or "１" and int() would read them as 1.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -171,10 +172,11 @@ class RequestValidator:
             fields = {name: trim(value) if isinstance(value, str) else value for name, value in fields.items()}
         if self._casts is not None:
             fields = {name: _cast(value, self._casts.get(name)) for name, value in fields.items()}
-        errors: dict[str, list[str]] = {}
-        for error in self._body_validator.iter_errors(fields):
-            for field, message in _messages(error):
-                _add(errors, field, message)
+        # Values nested too deep for the validator: it checks an empty stand-in, and they are invalid.
+        deep = deep_fields(fields)
+        errors = schema_errors(self._body_validator, shallow(fields, deep) if deep else fields)
+        for name in deep:
+            errors.setdefault(name, [messages.INVALID])
         if errors:
             raise ValidationFailed(errors)
         # JSON Schema counts 7.0 as an integer; store 7, so it is answered as 7.
@@ -240,7 +242,7 @@ def _coerce(param: Parameter, raw: str) -> Any:
         return raw if raw != "" or "enum" in param.schema else _ABSENT
     if kind == "integer":
         if _INTEGER.fullmatch(raw):
-            return int(raw)
+            return integer(raw)  # any number of digits (int() refuses more than 4300)
         if _DECIMAL.fullmatch(raw):
             return float(raw)
         return raw
@@ -252,7 +254,22 @@ def _coerce(param: Parameter, raw: str) -> Any:
 
 
 def _compile(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+    # `date`: jsonschema-rs takes year 0000 and negative years; no client date type holds them.
+    return jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True, formats={"date": is_date})
+
+
+def compile_schema(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+    """A validator for any schema of the spec, with the formats the API checks."""
+    return _compile(schema)
+
+
+def schema_errors(validator: jsonschema_rs.Validator, document: Any) -> dict[str, list[str]]:
+    """Rails-style messages by field for every violation of `document`."""
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(document):
+        for field, message in _messages(error):
+            _add(errors, field, message)
+    return errors
 
 
 def _add(errors: dict[str, list[str]], field: str, message: str) -> None:

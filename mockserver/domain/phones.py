@@ -17,25 +17,36 @@ def is_phone_region(code: str) -> bool:
     return code.upper() in phonenumbers.SUPPORTED_REGIONS
 
 
-def normalize_phone(raw: str, region: str | None) -> tuple[str, str]:
+def normalize_phone(raw: str, region: str | None) -> tuple[str, str | None]:
     """`raw` as (E.164, region). A number without a country code needs `region`.
 
     `00` international prefixes are read as `+` whatever the region, since
     that is what a person pasting "00355..." means.
+
+    Decided: a valid number of no country (a non-geographic code: +800
+    freephone, +882/+883 international networks, ...) has region None, so
+    `phone_country` is stored null. phonenumbers calls its region "001",
+    which is no two-letter region (the spec's `Patient.phone_country` is
+    `^[A-Z]{2}$`); refusing the number instead would turn away a number
+    libphonenumber holds valid.
     """
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
-    if not text.startswith("+") and not region:
+    international = text.startswith("+")
+    if not international and not region:
         raise InvalidPhone("no_country")
     try:
-        number = phonenumbers.parse(text, None if text.startswith("+") or region is None else region.upper())
+        number = phonenumbers.parse(text, None if international or region is None else region.upper())
     except phonenumbers.NumberParseException:
         raise InvalidPhone() from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone()
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, phonenumbers.region_code_for_number(number) or (region or "").upper()
+    found = phonenumbers.region_code_for_number(number)
+    if found == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+        return e164, None
+    return e164, found or (region.upper() if region else None)
 
 
 def phone_search_digits(e164: str | None) -> str:
@@ -60,5 +71,6 @@ def _prefixes(head: str) -> tuple[str, str]:
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(head[:size]))
         if regions:
             metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
-            return head[:size], (metadata.national_prefix or "") if metadata else ""
+            # A non-geographic code (+800, ...) has no national form.
+            return (head[:size], metadata.national_prefix or "") if metadata else ("", "")
     return "", ""

@@ -2,7 +2,11 @@
 all rows or none (the rules are api/csv_rows.py's).
 
     dentare-mock import-csv patients.csv --account 1               # into a running mock
-    dentare-mock import-csv patients.csv --account 1 --state-file state.json
+    dentare-mock import-csv patients.csv --account 1 --state-file state.db
+
+With --state-file the rows are written to the state file (created from the
+fixtures if missing) in one transaction; a mock serving that file holds it,
+so stop it first (or import into it over HTTP).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="root URL of a running mock (default: %(default)s)")
     where.add_argument("--state-file", type=Path, default=None,
                        help="import into this state file instead (created from the fixtures if missing); "
-                            "stop any mock using it first, or its shutdown will overwrite the import")
+                            "a running mock holds its state file, so stop it first")
     parser.add_argument("--admin-key", default=None, help="the mock's --admin-key, for a mock beyond loopback")
     parser.add_argument("--spec", type=Path, default=None, help="with --state-file: the spec (default: packaged)")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
@@ -75,8 +79,10 @@ def _into_state_file(args: argparse.Namespace, data: bytes) -> list[int]:
     spec = load_spec(settings.spec_path, settings.profile)
     backend = build_backend(settings, spec)
     importer = CsvImporter(spec)
-    patients = asyncio.run(importer.import_into(backend, args.account, data))
-    backend.save()
+    try:
+        patients = asyncio.run(importer.import_into(backend, args.account, data))
+    finally:
+        backend.shutdown()
     if backend.save_error:
         raise MockError(backend.save_error)
     return [p.id for p in patients]

@@ -291,9 +291,16 @@ def test_external_id_is_unique_per_account(api: Any) -> None:
         ("069 123 4567", "al", "+355691234567", "AL"),
         ("00355 69 123 4567", None, "+355691234567", "AL"),
         ("+389 70 123 456", "AL", "+38970123456", "MK"),  # the number wins over the hint
+        # Decided: a number of no country (non-geographic codes) has no phone_country, never
+        # phonenumbers' "001" (the spec's Patient.phone_country is two capital letters).
+        ("+800 1234 5678", None, "+80012345678", None),
+        ("+882 342 1234", "AL", "+8823421234", None),
+        ("00883 510 012 345", None, "+883510012345", None),
     ],
 )
-def test_phones_are_normalized_to_e164(api: Any, phone: str, country: str | None, e164: str, region: str) -> None:
+def test_phones_are_normalized_to_e164(
+    api: Any, phone: str, country: str | None, e164: str, region: str | None
+) -> None:
     fields = {"phone": phone} | ({"phone_country": country} if country else {})
     patient = create(api(account=1), **fields)
     assert (patient["phone"], patient["phone_e164"], patient["phone_country"]) == (phone, e164, region)

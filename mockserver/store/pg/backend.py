@@ -31,6 +31,7 @@ from ...domain.timestamps import now_ms
 from ...domain.tokens import hash_token, new_token
 from ...settings import MockSettings
 from ..backend import Principal, StoreRules
+from ..memory_backend import DocumentCheck, checked_store
 from ..planner import PatientQuery
 from .columns import PatientTable, quote
 from .keys import KEY_COLUMNS
@@ -87,10 +88,18 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 class PostgresBackend:
     """`Backend` over PostgreSQL (`MockSettings.store` is its DSN)."""
 
-    def __init__(self, settings: MockSettings, table: PatientTable, rules: StoreRules | None = None):
+    def __init__(
+        self,
+        settings: MockSettings,
+        table: PatientTable,
+        rules: StoreRules | None = None,
+        check: DocumentCheck | None = None,
+    ):
         self.settings = settings
         self.table = table
         self.schema = table.schema
+        #: Checks a state document's values against the API's rules before it replaces anything.
+        self._check = check
         #: The open points that live in the data; this process answers by them.
         self.rules = rules or StoreRules()
         #: Never set: the database keeps every write (the CLI reads it of any backend).
@@ -153,6 +162,10 @@ class PostgresBackend:
         pool, self._pool = self._pool, None
         if pool is not None and self._pool_loop is asyncio.get_running_loop():
             await pool.close()
+
+    def shutdown(self) -> None:
+        """Nothing to release outside the event loop: the database holds every
+        write, and the server's end closes the connections."""
 
     async def _connect(self) -> asyncpg.Connection:
         try:
@@ -387,7 +400,9 @@ class PostgresBackend:
             return await export_document(conn, self.table)
 
     async def replace(self, document: Any) -> None:
-        content = Content.of_document(self.table, document, "state document")  # checked before anything changes
+        # Checked before anything changes: as the memory store checks it, then for the table.
+        checked_store(self.schema, self.rules, self._check, document, "state document")
+        content = Content.of_document(self.table, document, "state document")
         await self._write(content, keep_tokens=False)
 
     async def reset(self) -> None:
