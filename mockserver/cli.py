@@ -19,8 +19,9 @@ from dentare_spec import Profile, SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
-from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds
+from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds, settings_to_json
 from .store.documents import read_json
+from .store.pg import is_postgres_url, redacted
 from .web.control_guard import admin_key_problem, is_loopback
 
 __all__ = ["main"]
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shutdown-timeout", type=float, default=5.0, metavar="SECONDS",
                         help="on Ctrl-C or SIGTERM, wait at most this long for requests in progress before "
                              "closing the state file (default: %(default)s; docker stop waits 10)")
+    parser.add_argument("--store", default="memory", metavar="memory|postgresql://USER@HOST:PORT/DB",
+                        help="where the state lives: in this process (default), or in a PostgreSQL database that "
+                             "several mock processes share (created and migrated at start, fixtures loaded if empty)")
+    parser.add_argument("--pool-size", type=int, default=MockSettings.pool_size, metavar="N",
+                        help="connections per process to a PostgreSQL store (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="serve with N processes on one port (PostgreSQL store only; default: %(default)s)")
     parser.add_argument("--admin-key", default=os.environ.get(ADMIN_KEY_ENV),
                         help=f"let non-loopback clients use /__mock with this key (or set {ADMIN_KEY_ENV})")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -108,6 +116,8 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         snapshot=args.snapshot,
         seed=args.seed,
         state_file=args.state_file,
+        store=args.store,
+        pool_size=args.pool_size,
         admin_key=args.admin_key or None,
         host=args.host,
         cors_origins=tuple(args.cors_origin),
@@ -133,15 +143,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"--admin-key: {problem}")
     if not 0 <= args.shutdown_timeout <= 3600:
         return _fail("--shutdown-timeout must be between 0 and 3600 seconds")
+    shared = is_postgres_url(settings.store)
+    if settings.store != "memory" and not shared:
+        return _fail(f"--store {settings.store!r}: use memory or a postgresql:// URL")
+    if args.workers < 1 or args.pool_size < 1:
+        return _fail("--workers and --pool-size must be 1 or more")
+    if args.workers > 1 and not shared:
+        return _fail("--workers needs --store postgresql://...: with the memory store each process would have "
+                     "its own state")
+    if shared and settings.state_file is not None:
+        return _fail("--state-file is for the memory store; a PostgreSQL store keeps every write itself")
     busy = _port_in_use(args.host, args.port)
     if busy:
         return _fail(f"cannot listen on {args.host}:{args.port}: {busy}; pick another port with --port")
     _configure_logging(args.log_level)
+    if args.workers > 1:
+        return _serve_workers(args, settings)
     existed = settings.state_file is not None and settings.state_file.exists()
     try:
         from .web.app import create_app
 
         app = create_app(settings)
+        if shared:
+            asyncio.run(app.state.backend.prepare())  # migrate and seed before the port opens
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
     # The loaded data lives as long as the server: keep the collector from
@@ -155,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, _live_fixture_token(settings.fixtures_dir, app.state.backend),
+    _banner(base_url, settings, args.host, _live_fixture_token(settings, app.state.backend),
             existed, app.state.decisions.profile)
     # lifespan="on": the state file is closed in the lifespan's shutdown. The
     # graceful timeout bounds how long a slow client can hold that up.
@@ -174,8 +198,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
+    """N uvicorn processes on one port, each building its app from the settings
+    (web/app.py `create_app_from_env`) against the one shared database."""
+    import uvicorn
+
+    from dentare_spec import load_spec
+
+    from ._signals import sigterm_as_interrupt
+    from .store.pg.backend import PostgresBackend
+    from .web.app import SETTINGS_ENV, build_backend
+
+    try:
+        spec = load_spec(settings.spec_path, settings.profile)
+        backend = build_backend(settings, spec)
+        assert isinstance(backend, PostgresBackend)
+        asyncio.run(backend.prepare())  # once here, so the workers find it done
+    except (MockError, SpecError) as exc:
+        return _fail(str(exc))
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host,
+            _live_fixture_token(settings, backend), False, spec.profile or spec.catalogue.defaults, args.workers)
+    with sigterm_as_interrupt():
+        uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on",
+                    timeout_graceful_shutdown=args.shutdown_timeout)
+    return 0
+
+
 def _banner(
-    base_url: str, settings: MockSettings, host: str, token: str | None, existed: bool, profile: Profile
+    base_url: str, settings: MockSettings, host: str, token: str | None, existed: bool, profile: Profile,
+    workers: int = 1,
 ) -> None:
     root = base_url.rsplit("/api", 1)[0]
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
@@ -195,6 +248,9 @@ def _banner(
     if settings.state_file is not None:
         loaded = "loaded from" if existed else "the fixtures, kept in"
         print(f"  State: {loaded} {settings.state_file} (every acknowledged write is saved before the answer)")
+    if is_postgres_url(settings.store):
+        processes = f"{workers} processes" if workers > 1 else "1 process"
+        print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {settings.pool_size} connections each)")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
     if not (host == "localhost" or is_loopback(host)) and not settings.admin_key:
@@ -202,16 +258,24 @@ def _banner(
     print(flush=True)
 
 
-def _live_fixture_token(fixtures_dir: Path | None, backend: Any) -> str | None:
+def _live_fixture_token(settings: MockSettings, backend: Any) -> str | None:
     """A token for the banner's curl that works in the state as loaded: only the
-    fixtures know secrets in clear, and a state file may have revoked them."""
-    for secret in _fixture_secrets(fixtures_dir):
+    fixtures know secrets in clear, and a state (file or database) may have revoked them."""
+
+    async def first_live() -> str | None:
         try:
-            asyncio.run(backend.authenticate(secret))
-        except MockError:
-            continue
-        return secret
-    return None
+            for secret in _fixture_secrets(settings.fixtures_dir):
+                try:
+                    await backend.authenticate(secret)
+                except MockError:
+                    continue
+                return secret
+            return None
+        finally:
+            if is_postgres_url(settings.store):
+                await backend.close()  # its pool belongs to this loop; the server opens its own
+
+    return asyncio.run(first_live())
 
 
 def _fixture_secrets(fixtures_dir: Path | None) -> list[str]:

@@ -92,6 +92,14 @@ class Backend(Protocol):
         """Accounts and patients back to the fixtures; every token stays as it is
         (a revoked token can never be re-enabled)."""
 
+    async def start(self) -> None:
+        """At start-up, before the first request (connect, if the state is elsewhere)."""
+
     async def close(self) -> None:
         """At shutdown: release what the state needs (every acknowledged write is
         already durable)."""
+
+    def shutdown(self) -> None:
+        """After the server stopped, outside its event loop: release whatever
+        `close` did not get to (a second Ctrl-C skips the lifespan's shutdown).
+        Idempotent."""

@@ -34,7 +34,7 @@ from .planner import PatientQuery
 from .snapshot import load_snapshot, save_snapshot, snapshot_path
 from .state_file import Change, StateFile, migrate_json, probe, remove_leftovers
 
-__all__ = ["DocumentCheck", "MemoryBackend"]
+__all__ = ["DocumentCheck", "MemoryBackend", "checked_store"]
 
 logger = logging.getLogger("mockserver")
 T = TypeVar("T")
@@ -197,6 +197,9 @@ class MemoryBackend:
 
         await self._swap(rebuilt)
 
+    async def start(self) -> None:
+        pass  # the store was built with the backend
+
     async def close(self) -> None:
         self.shutdown()
 
@@ -345,10 +348,18 @@ class MemoryBackend:
         return store
 
     def _from_document(self, document: Any, source: str) -> Store:
-        if self._check is not None:
-            self._check.records(document, source)
-        store = Store(self.schema, self.rules)
-        load_document(store, document, source=source)
-        if self._check is not None:
-            self._check.loaded(store, source)
-        return store
+        return checked_store(self.schema, self.rules, self._check, document, source)
+
+
+def checked_store(
+    schema: PatientSchema, rules: StoreRules, check: DocumentCheck | None, document: Any, source: str
+) -> Store:
+    """A store holding `document`, every value of it checked by `check` before it
+    is served (FixtureError, or InvalidState for a value the API could not answer)."""
+    if check is not None:
+        check.records(document, source)
+    store = Store(schema, rules)
+    load_document(store, document, source=source)
+    if check is not None:
+        check.loaded(store, source)
+    return store

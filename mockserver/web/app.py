@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,8 +33,9 @@ from ..api.state_check import StateCheck
 from ..api.views import COMPUTED, PatientView
 from ..decisions import read_decisions
 from ..domain.records import patient_schema
-from ..settings import MockSettings
+from ..settings import MockSettings, settings_from_json
 from ..store.memory_backend import MemoryBackend
+from ..store.pg import is_postgres_url
 from .control import control_routes
 from .cors import ApiCORS
 from .docs import docs_routes
@@ -41,11 +44,16 @@ from .http_protocol import client_gone
 from .limits import HeadSizeLimit
 from .selfcheck import ResponseSelfCheck
 
-__all__ = ["build_backend", "create_app"]
+if TYPE_CHECKING:
+    from ..store.pg.backend import PostgresBackend
+
+__all__ = ["SETTINGS_ENV", "build_backend", "create_app", "create_app_from_env"]
 
 logger = logging.getLogger("mockserver")
 
 _REASONS = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
+#: The settings of a worker process (`dentare-mock --workers N`), as `settings_to_json` writes them.
+SETTINGS_ENV = "DENTARE_MOCK_SETTINGS"
 
 
 def create_app(
@@ -73,6 +81,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await app.state.backend.start()
         yield
         await app.state.backend.close()
 
@@ -111,14 +120,25 @@ def create_app(
     return app
 
 
-def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend:
-    """The state the settings describe, its patients shaped by the spec, its
-    lists and writes as the spec's profile decides them; every document it
-    loads (fixtures, state documents) is checked against the API's rules."""
+def create_app_from_env() -> Starlette:
+    """The app of one worker process: the settings come from `SETTINGS_ENV`
+    (uvicorn's `factory=True` calls this in each process)."""
+    return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+
+
+def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend | PostgresBackend:
+    """The state the settings describe (`settings.store`), its patients shaped by
+    the spec, its lists and writes as the spec's profile decides them; every
+    document it loads (fixtures, state documents) is checked against the API's rules."""
     spec = spec or load_spec(settings.spec_path, settings.profile)
     schema = patient_schema(spec, COMPUTED)
     decisions = read_decisions(spec)
     check = StateCheck(spec, PatientView(spec, schema, decisions.api))
+    if is_postgres_url(settings.store):
+        from ..store.pg.backend import PostgresBackend  # imports the driver: only when asked for
+        from ..store.pg.columns import PatientTable
+
+        return PostgresBackend(settings, PatientTable(spec, schema), decisions.store, check=check)
     return MemoryBackend(settings, schema, decisions.store, check=check)
 
 

@@ -131,6 +131,32 @@ def test_banner_says_how_to_get_a_token_when_no_fixture_token_is_live(tmp_path: 
     banner = _banner_of("--state-file", str(state))
     assert "Bearer" not in banner and "No fixture token is live" in banner and "/__mock/tokens" in banner
 
+def test_workers_with_the_memory_store_are_refused_with_the_reason() -> None:
+    result = run_cli("--workers", "2", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "dentare-mock: error: --workers needs --store postgresql://...: with the memory store each process "
+        "would have its own state\n"
+    )
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
+    result = run_cli("--store", f"postgresql://nobody@127.0.0.1:{free_port()}/none", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert re.fullmatch(r"dentare-mock: error: cannot connect to postgresql://nobody@127\.0\.0\.1:\d+/none: .*\n",
+                        result.stderr)
+
+
+def test_a_state_file_with_the_postgresql_store_is_refused(tmp_path: Path) -> None:
+    result = run_cli("--store", "postgresql://u@127.0.0.1:1/x", "--state-file", str(tmp_path / "s.json"))
+    assert result.returncode == 2 and "--state-file is for the memory store" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_store_that_is_neither_is_refused() -> None:
+    result = run_cli("--store", "mysql://u@h/db")
+    assert result.returncode == 2 and "use memory or a postgresql:// URL" in result.stderr
+
 
 def test_a_bad_profile_is_one_line_naming_the_choices_and_exit_2(tmp_path: Path) -> None:
     profile = tmp_path / "profile.yaml"
