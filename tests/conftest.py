@@ -223,8 +223,11 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given
         return
-    for tool in ("initdb", "pg_ctl"):
-        require(tool, "apt-get install postgresql, or set DENTARE_TEST_POSTGRES_DSN")
+    # Debian keeps initdb and pg_ctl off PATH, where .ci/postgres.sh finds them too.
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not debian:
+        for tool in ("initdb", "pg_ctl"):
+            require(tool, "apt-get install postgresql, or set DENTARE_TEST_POSTGRES_DSN")
     folder = Path(tempfile.mkdtemp(prefix="dentare-pg-"))  # not under pytest's tmp: the server's user must reach it
     env = {**os.environ, "DENTARE_PG_PORT": str(free_port())}
     started = subprocess.run(["bash", str(POSTGRES_SCRIPT), "start", str(folder)], env=env,
