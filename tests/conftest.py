@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -195,15 +196,28 @@ def tokens() -> dict[int, AccountTokens]:
     return load_tokens()
 
 
-def require(name: str, hint: str = "bash .ci/run installs it") -> str:
-    """The path of an external tool; skip without it, fail in CI (DENTARE_REQUIRE_TOOLS=1)."""
-    found = shutil.which(name) or _local_node_tool(name)
-    if found:
-        return found
-    message = f"{name} is not installed ({hint})"
+def missing_tool(message: str) -> NoReturn:
+    """A test cannot run without something not installed: skipped, or failed in CI
+    (DENTARE_REQUIRE_TOOLS=1), where a missing install step must not hide."""
     if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require(name: str, hint: str = "bash .ci/run installs it") -> str:
+    """The path of an external tool (see `missing_tool`)."""
+    found = shutil.which(name) or _local_node_tool(name)
+    if found:
+        return found
+    missing_tool(f"{name} is not installed ({hint})")
+
+
+def require_module(name: str, hint: str) -> Any:
+    """An optional Python package, imported (see `missing_tool`)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing_tool(f"the Python package {name} is not installed ({hint})")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import missing_tool, require_module
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "bench" / "run.py"
 
@@ -46,7 +48,7 @@ def test_scaling_bench_measures_every_scenario(scaling_run: Path) -> None:
 
 def test_scaling_bench_used_wrk(scaling_run: Path) -> None:
     if shutil.which("wrk") is None:
-        pytest.skip("wrk is not installed (apt-get install -y wrk); the bench fell back to httpx")
+        missing_tool("wrk is not installed (apt-get install -y wrk); the bench fell back to httpx")
     result = json.loads((scaling_run / "scaling.json").read_text(encoding="utf-8"))
     for scenario in result["rows"][0]["scenarios"].values():
         assert scenario["client"] == "wrk -c1"
@@ -54,7 +56,7 @@ def test_scaling_bench_used_wrk(scaling_run: Path) -> None:
 
 
 def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="the plot needs the bench extra (pip install -e '.[bench]')")
+    require_module("matplotlib", "the plot needs the bench extra: pip install -e '.[bench]'")
     sys.path.insert(0, str(RUN.parent))
     try:
         import report

@@ -32,17 +32,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import openapi_core
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openapi_core.testing import MockRequest
+from werkzeug.datastructures import ImmutableMultiDict  # openapi-core's own dependency
 
 from dentare_spec import ApiSpec, load_spec
 from mockserver import NotFound, ValidationFailed
 from mockserver.api.validation import RequestValidator
-
-openapi_core = pytest.importorskip("openapi_core")
-from openapi_core.testing import MockRequest  # noqa: E402
-from werkzeug.datastructures import ImmutableMultiDict  # noqa: E402  (openapi-core's own dependency)
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from dentare_spec import load_spec
-from tests.conftest import ROOT, SPEC_PATH, RunningMock
+from tests.conftest import ROOT, SPEC_PATH, RunningMock, missing_tool
 
 from . import generators
 from .generators import Generated
@@ -32,10 +32,7 @@ HERE = Path(__file__).resolve().parent
 def python_client(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     exe = Path(sys.executable).parent / "openapi-python-client"
     if not exe.exists():
-        message = "openapi-python-client is not installed (pip install -e '.[clients]')"
-        if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_tool("openapi-python-client is not installed (pip install -e '.[clients]')")
     return generators.openapi_python_client(SPEC_PATH, tmp_path_factory.mktemp("py") / "dentare_client", str(exe))
 
 

@@ -12,7 +12,6 @@ reach that port (it starts no server). Containers are removed by their id.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, missing_tool
 
 from . import podman
 
@@ -33,10 +32,7 @@ ADMIN_KEY = "container-test-key"
 def image() -> str:
     missing = podman.missing_tools()
     if missing:
-        message = f"{', '.join(missing)} not installed (bash .ci/ecosystem.sh installs them)"
-        if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_tool(f"{', '.join(missing)} not installed (bash .ci/ecosystem.sh installs them)")
     return podman.build_image()
 
 
