@@ -1,6 +1,6 @@
-"""Benchmark 3: a full default `dentare-contract` run against the mock, next
-to a plain `schemathesis run` of the same spec with the same number of
-examples per operation. Each gets a fresh mock, so neither inherits the
+"""Benchmark 3: a full default `dentare-contract` run against the mock and a
+`--quick` one, next to a plain `schemathesis run` of the same spec with the
+same number of examples per operation. Each gets a fresh mock, so neither inherits the
 other's writes; both are bounded by a timeout and their exit codes are kept
 (a finding is a result here, not a crash of the bench).
 """
@@ -41,7 +41,12 @@ def run(out: Path, *, store_size: int, timeout: float = TIMEOUT_S) -> dict[str, 
         "--max-examples", str(DEFAULT_MAX_EXAMPLES), "--seed", "4821",
     ]
     results = {}
-    for name, template in (("dentare-contract", contract_cmd), ("schemathesis run", schemathesis_cmd)):
+    runs = (
+        ("dentare-contract", contract_cmd),
+        ("dentare-contract --quick", [*contract_cmd, "--quick"]),
+        ("schemathesis run", schemathesis_cmd),
+    )
+    for name, template in runs:
         with start_mock(fixtures, store_size, log_dir=out, token=TOKENS["token"]) as server:
             command = [part.replace("{base}", server.base_url) for part in template]
             started = time.perf_counter()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import missing_tool, require_module
+from tests.support import missing_tool, require_module
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "bench" / "run.py"

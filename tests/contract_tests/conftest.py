@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES_DIR, ROOT, serve_in_thread
+from tests.support import FIXTURES_DIR, ROOT, serve_in_thread
 
 from .mutants import Accounts
 

@@ -12,7 +12,7 @@ import pytest
 from contract_tests import RunConfig, RunContext, select_checks
 from contract_tests.examples import example_database
 from contract_tests.plugin import run_check
-from tests.conftest import RunningMock
+from tests.support import RunningMock
 
 from .asgi_tools import ASGIApp, Mutant, Request, Response, call
 from .conftest import ContractRun, mock_app, serve

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT, free_port
 
 from .asgi_tools import ASGIApp, Mutant, Request, Response, call
 from .conftest import ContractRun, mock_app, serve

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.support import free_port
 
 from .asgi_tools import ASGIApp, Mutant, Request, Response, call
 from .conftest import ContractRun, mock_app, run_contract, serve

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT, free_port
 
 TOKEN = "dnt_misbehaving_target_secret_0123456789"
 REQUEST_TIMEOUT = 2.0  # passed to the CLI

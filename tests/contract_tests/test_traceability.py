@@ -12,7 +12,7 @@ import pytest
 from contract_tests import load_facts, select_checks
 from contract_tests.provenance import load_table
 from dentare_spec import SpecError, resolve_pointer
-from tests.reference_doc import GUIDE_PATH
+from tests.support.reference_doc import GUIDE_PATH
 
 TABLE = load_table()
 FACTS = load_facts()

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT, RunningMock
+from tests.support import ROOT, RunningMock
 
 WORKFLOW = ROOT / "examples" / "ci" / "contract.yml"
 

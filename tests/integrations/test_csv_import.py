@@ -15,7 +15,7 @@ import yaml
 
 from dentare_spec import load_spec
 from mockserver.api.csv_rows import CsvImporter
-from tests.conftest import SPEC_PATH, spawn_mock
+from tests.support import SPEC_PATH, spawn_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = {"Content-Type": "text/csv; charset=utf-8"}

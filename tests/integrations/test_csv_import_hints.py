@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 from .test_csv_import import import_csv, new_token
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import spawn_mock
+from tests.support import spawn_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 

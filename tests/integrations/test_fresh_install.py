@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_until_up
+from tests.support import ROOT, free_port, wait_until_up
 
 INSTALL_TIMEOUT = 600
 

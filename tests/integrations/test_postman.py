@@ -30,8 +30,8 @@ from mockserver.tools.postman import (
     render,
     response_shape,
 )
-from tests.conftest import RunningMock, spawn_mock
-from tests.reference_doc import read_examples
+from tests.support import RunningMock, spawn_mock
+from tests.support.reference_doc import read_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"

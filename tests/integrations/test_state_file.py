@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port, load_tokens, wait_until_up
+from tests.support import free_port, load_tokens, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENS = load_tokens()

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.conftest import free_port, spawn_mock
+from tests.support import free_port, spawn_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import RunningMock
-from tests.spec_check import SpecCheckedClient
+from tests.support import RunningMock
+from tests.support.spec_check import SpecCheckedClient
 
 
 @pytest.fixture(params=["memory", "postgresql"])

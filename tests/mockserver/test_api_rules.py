@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dentare_spec import load_spec
-from tests.conftest import SPEC_PATH
+from tests.support import SPEC_PATH
 
 SPEC = load_spec(SPEC_PATH)
 EXPANSION = tuple(SPEC.schema("ExpansionField")["enum"])

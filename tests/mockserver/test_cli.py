@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT, free_port, wait_until_up
+from tests.support import ROOT, free_port, wait_until_up
 
 
 def test_banner_curl_works_as_printed() -> None:
@@ -102,7 +102,7 @@ def _banner_of(*args: str) -> str:
 
 def test_banner_token_is_live_in_the_loaded_state(tmp_path: Path) -> None:
     """A state file that revoked the first fixture token: the banner offers a live one."""
-    from tests.conftest import load_tokens, spawn_mock
+    from tests.support import load_tokens, spawn_mock
 
     state = tmp_path / "state.db"
     first = load_tokens()[1].live[0]
@@ -120,7 +120,7 @@ def test_banner_token_is_live_in_the_loaded_state(tmp_path: Path) -> None:
 
 
 def test_banner_says_how_to_get_a_token_when_no_fixture_token_is_live(tmp_path: Path) -> None:
-    from tests.conftest import spawn_mock
+    from tests.support import spawn_mock
 
     state = tmp_path / "state.db"
     with spawn_mock("--state-file", str(state)) as mock:

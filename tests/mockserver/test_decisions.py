@@ -35,7 +35,7 @@ from mockserver import MockSettings, create_app
 from mockserver.decisions import ApiRules, StoreRules, read_decisions
 from mockserver.domain.timestamps import format_timestamp
 from mockserver.web.selfcheck import ResponseSelfCheck
-from tests.conftest import FIXTURES_DIR, ROOT, SPEC_PATH, load_tokens
+from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, load_tokens
 
 CATALOGUE = load_spec(SPEC_PATH).catalogue
 ALTERNATIVES = [(point.name, name) for point in CATALOGUE for name in point.alternatives]

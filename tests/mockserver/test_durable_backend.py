@@ -15,7 +15,7 @@ from mockserver.settings import MockSettings
 from mockserver.store.memory_backend import MemoryBackend
 from mockserver.store.state_file import Change, StateFile
 from mockserver.web.app import build_backend
-from tests.conftest import FIXTURES_DIR, load_tokens
+from tests.support import FIXTURES_DIR, load_tokens
 
 TOKENS = load_tokens()
 

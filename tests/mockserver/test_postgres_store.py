@@ -25,7 +25,7 @@ from dentare_spec import load_spec
 from mockserver import MockSettings, Taken
 from mockserver.store.pg.migrations import MIGRATIONS
 from mockserver.web.app import build_backend
-from tests.conftest import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, load_tokens, spawn_mock
+from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, load_tokens, spawn_mock
 
 TOKENS = load_tokens()
 AUTH1 = {"Authorization": f"Bearer {TOKENS[1].token}"}

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from dentare_spec import constraints, load_spec, object_shape
-from tests.conftest import SPEC_PATH
-from tests.reference_doc import GUIDE_PATH, SHARED_GUIDE_PATH, CurlExample, read_examples
+from tests.support import SPEC_PATH
+from tests.support.reference_doc import GUIDE_PATH, SHARED_GUIDE_PATH, CurlExample, read_examples
 
 EXAMPLES = read_examples()
 PRODUCTION = "https://dentare.io/api/v1"

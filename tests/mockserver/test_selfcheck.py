@@ -10,7 +10,7 @@ import pytest
 from mockserver import HANDLERS, MockSettings, create_app
 from mockserver.api.handlers import Reply, RequestContext
 from mockserver.web.selfcheck import SELF_CHECK_PREFIX, ResponseSelfCheck
-from tests.conftest import FIXTURES_DIR, load_tokens, serve_in_thread
+from tests.support import FIXTURES_DIR, load_tokens, serve_in_thread
 
 
 async def _me_with_a_string_id(ctx: RequestContext) -> Reply:

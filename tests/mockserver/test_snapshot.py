@@ -13,7 +13,7 @@ from mockserver.settings import MockSettings
 from mockserver.store.documents import export_state
 from mockserver.store.memory_backend import MemoryBackend
 from mockserver.web.app import build_backend as MockState
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from dentare_spec import load_spec
 from mockserver import HANDLERS, MockSettings, SpecError, create_app
 from mockserver.store.documents import export_state
-from tests.conftest import FIXTURES_DIR, SPEC_PATH, load_tokens
+from tests.support import FIXTURES_DIR, SPEC_PATH, load_tokens
 
 
 def spec_copy(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:

@@ -25,7 +25,7 @@ from mockserver.store.generate import generate_patients
 from mockserver.store.memory import Store
 from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
-from tests.conftest import FIXTURES_DIR
+from tests.support import FIXTURES_DIR
 
 ACCOUNT = 1
 QUERIES = [

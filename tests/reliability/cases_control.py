@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ._support import two_accounts_document
+from tests.support.reliability import two_accounts_document
+
 from .cases_state import UNANSWERABLE_PATIENTS
 
 __all__ = ["CONTROL_CASES", "ControlCase"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ._support import token
+from tests.support.reliability import token
 
 __all__ = ["HTTP_CASES", "HttpCase"]
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ._support import token
+from tests.support.reliability import token
+
 from .test_bad_input import AUTH, CASES, JSON
 
 __all__ = ["PROXY_CASES", "ProxyCase"]

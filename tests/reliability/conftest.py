@@ -1,5 +1,5 @@
 """A mock on a real port for the reliability tests, served from a two-account
-state of their own (tests/reliability/_support.py), so that ids, tokens and
+state of their own (tests/support/reliability.py), so that ids, tokens and
 the other clinic's patients are known without depending on fixture data."""
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningMock, spawn_mock
-
-from ._support import two_accounts_document
+from tests.support import RunningMock, spawn_mock
+from tests.support.reliability import two_accounts_document
 
 
 @pytest.fixture(scope="session")

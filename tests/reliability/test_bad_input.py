@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from dentare_spec import constraints, load_spec, object_shape
-from tests.conftest import SPEC_PATH, RunningMock
-
-from ._support import assert_error_shape, raw_request, token
+from tests.support import SPEC_PATH, RunningMock
+from tests.support.reliability import assert_error_shape, raw_request, token
 
 OWN, OTHER = 1, 4  # patients of account 1 and of account 2 in two_accounts_document()
 TOKEN = token(1, 1)

@@ -13,9 +13,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import RunningMock
-
-from ._support import (
+from tests.support import RunningMock
+from tests.support.reliability import (
     RunningProxy,
     assert_error_shape,
     assert_import_refused,
@@ -24,6 +23,7 @@ from ._support import (
     raw_request,
     spawn_proxy,
 )
+
 from .cases_control import CONTROL_CASES, ControlCase
 from .cases_csv import CSV_CASES, CsvCase
 from .cases_http import HTTP_CASES, HttpCase

@@ -21,9 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import RunningMock
-
-from ._support import token
+from tests.support import RunningMock
+from tests.support.reliability import token
 
 CREATES_PER_ACCOUNT = 100
 PATCHES_PER_ACCOUNT = 100

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, free_port
-
-from ._support import (
+from tests.support import ROOT, free_port
+from tests.support.reliability import (
     InProcessClient,
     assert_error_shape,
     control_state,

@@ -15,9 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, RunningMock
-
-from ._support import token
+from tests.support import ROOT, RunningMock
+from tests.support.reliability import token
 
 MAX_EXAMPLES = os.environ.get("DENTARE_FUZZ_MAX_EXAMPLES", "20")
 SEED = os.environ.get("DENTARE_FUZZ_SEED", "4821")

@@ -11,9 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import RunningMock
-
-from ._support import assert_error_shape, raw_request
+from tests.support import RunningMock
+from tests.support.reliability import assert_error_shape, raw_request
 
 TOKEN_HEADER = ("Authorization", "Bearer dnt_QRvVXlTa3E53LC2b9Vox9e4oqRgcvDehAjx1mOzh")  # fixtures, account 1
 

@@ -5,7 +5,7 @@ account sees, counts and reads exactly its own patients as last written; a
 request for another clinic's patient is a 404 that changes nothing.
 
 Runs in-process (httpx.ASGITransport) for speed, with the named hypothesis
-profile from _support.py: derandomized and bounded in CI.
+profile from tests/support/reliability.py: derandomized and bounded in CI.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
-from ._support import PROFILE, InProcessClient, in_process_app, load_state, token, two_accounts_document
+from tests.support.reliability import PROFILE, InProcessClient, in_process_app, load_state, token, two_accounts_document
 
 ACCOUNTS = (1, 2)
 # Names are shared by both clinics on purpose, so a leak would be found by search.

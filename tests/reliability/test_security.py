@@ -20,9 +20,8 @@ import mockserver.web.control_guard
 from mockserver.api.handlers import HANDLERS
 from mockserver.domain.tokens import hash_token
 from mockserver.settings import MockSettings
-from tests.conftest import ROOT, RunningMock, free_port, wait_until_up
-
-from ._support import (
+from tests.support import ROOT, RunningMock, free_port, wait_until_up
+from tests.support.reliability import (
     InProcessClient,
     assert_error_shape,
     in_process_app,

@@ -33,9 +33,9 @@ import orjson
 import pytest
 
 from mockserver import MockSettings, create_app
-from tests.conftest import ROOT, RunningMock, load_tokens, serve_in_thread, spawn_mock
+from tests.support import ROOT, RunningMock, load_tokens, serve_in_thread, spawn_mock
+from tests.support.reliability import raw_request, token, two_accounts_document
 
-from ._support import raw_request, token, two_accounts_document
 from .test_bad_input import AUTH, CASES, JSON
 
 _PATIENT_PATH = re.compile(rb"(/patients/)(\d+)")

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from dentare_spec import load_spec
-from tests.conftest import ROOT, SPEC_PATH, RunningMock, missing_tool
+from tests.support import ROOT, SPEC_PATH, RunningMock, missing_tool
 
 from . import generators
 from .generators import Generated

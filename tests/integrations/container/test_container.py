@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port, missing_tool
+from tests.support import free_port, missing_tool
 
 from . import podman
 

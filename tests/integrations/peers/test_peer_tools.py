@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SPEC_PATH, spawn_mock
+from tests.support import ROOT, SPEC_PATH, spawn_mock
 
 from .dredd_document import dredd_document
 

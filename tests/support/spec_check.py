@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +23,8 @@ from dentare_spec import load_spec
 
 __all__ = ["SpecCheckedClient", "SpecViolation", "spec_errors"]
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
+from .paths import SPEC_PATH
+
 # The spec's local server; openapi-core matches requests against `servers`.
 SPEC_HOST = "http://127.0.0.1:8000"
 

@@ -8,15 +8,16 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from .paths import ROOT
 
 __all__ = ["GUIDE_PATH", "SHARED_GUIDE_PATH", "CurlExample", "read_examples"]
 
 # A copy kept in the repo, so a fresh clone has it; tests/mockserver/test_reference_guide.py
 # checks it still equals the shared original when that is beside the checkout.
-GUIDE_PATH = Path(__file__).resolve().parents[1] / "spec" / "guide" / "patients-api.txt"
-SHARED_GUIDE_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "patients-api.txt"
+GUIDE_PATH = ROOT / "spec" / "guide" / "patients-api.txt"
+SHARED_GUIDE_PATH = ROOT.parent / "shared" / "reference" / "patients-api.txt"
 _RESPONSE_LABEL = re.compile(r"(Expected response|Response)(?: \((\d{3})[^)]*\))?:\s*$")
 
 

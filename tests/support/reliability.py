@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, settings
 from dentare_spec import load_spec
 from mockserver import create_app
 from mockserver.settings import MockSettings
-from tests.conftest import SPEC_PATH
+
+from .paths import SPEC_PATH
 
 # -- hypothesis profiles ---------------------------------------------------------------------
 # CI: derandomized (a fixed seed), bounded, no example database on disk.
@@ -267,7 +268,7 @@ def spawn_proxy(upstream: str) -> Iterator[RunningProxy]:
     import sys
     import time
 
-    from tests.conftest import ROOT, free_port
+    from tests.support import ROOT, free_port
 
     port = free_port()
     process = subprocess.Popen(
