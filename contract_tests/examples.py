@@ -10,6 +10,8 @@ run never leaves a `.hypothesis/` in the caller's working directory.
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 from hypothesis import configuration
@@ -25,9 +27,24 @@ def cache_dir() -> Path:
     return Path(root) / "dentare-contract"
 
 
-def example_database(where: str | None) -> ExampleDatabase:
+def _writable_home() -> Path:
+    """The cache folder, or (a container user without a home, a read-only
+    home) one in the temporary folder, said once on stderr: a run never stops
+    for want of a place to keep its examples."""
     home = cache_dir()
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        return home
+    except OSError as exc:
+        fallback = Path(tempfile.gettempdir()) / f"dentare-contract-{os.getuid()}"
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        print(f"dentare-contract: cannot create {home} ({exc.strerror}); keeping examples in {fallback}",
+              file=sys.stderr)
+        return fallback
+
+
+def example_database(where: str | None) -> ExampleDatabase:
+    home = _writable_home()
     configuration.set_hypothesis_home_dir(str(home / "hypothesis"))
     if where is None:
         return DirectoryBasedExampleDatabase(str(home / "examples"))
@@ -43,4 +60,8 @@ def example_database(where: str | None) -> ExampleDatabase:
         except redis.RedisError as exc:
             raise UsageError(f"--example-db {where}: Redis does not answer ({exc})") from None
         return RedisExampleDatabase(client, key_prefix=b"dentare-contract:")
+    try:
+        Path(where).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--example-db {where}: cannot create the folder ({exc.strerror})") from None
     return DirectoryBasedExampleDatabase(where)

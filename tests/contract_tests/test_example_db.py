@@ -69,3 +69,38 @@ def test_a_failure_found_by_one_run_is_replayed_by_the_next(accounts: Accounts, 
         # The same single example without the shared database finds nothing: the replay did.
         alone = run("runner-3", f"{redis_url}/1", "--max-examples", "1", "--seed", "2")
         assert alone.code == 0, alone.stdout[-2000:]
+
+
+def test_a_home_without_room_for_the_cache_falls_back_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A container user whose home does not exist (the image's `dentare` user):
+    examples go to the temporary folder, said once, and the run goes on."""
+    from hypothesis import configuration
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    from contract_tests.examples import example_database
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    before = configuration.storage_directory()
+    try:
+        database = example_database(None)
+    finally:
+        configuration.set_hypothesis_home_dir(str(before))
+    assert isinstance(database, DirectoryBasedExampleDatabase)
+    assert Path(database.path).parent.name.startswith("dentare-contract-")
+    assert Path(database.path).parent.parent == tmp_path
+    assert f"cannot create {blocker / 'cache' / 'dentare-contract'}" in capsys.readouterr().err
+
+
+def test_an_example_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> None:
+    from contract_tests._exceptions import UsageError
+    from contract_tests.examples import example_database
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(UsageError, match=r"--example-db .*: cannot create the folder"):
+        example_database(str(blocker / "db"))

@@ -63,11 +63,11 @@ def test_the_image_serves_the_mock_with_the_control_api_locked(image: str, token
         assert me.status_code == 200 and me.json()["name"] == "Elira Basha"
         assert httpx.get(f"{root}/api/v1/patients/4821", headers={"Authorization": f"Bearer {tokens[1].token}"}
                          ).json()["data"]["last_name"] == "Hoxha"
-        assert httpx.post(f"{root}/__mock/reset").status_code == 403
-        assert httpx.post(f"{root}/__mock/reset", headers={"X-Mock-Admin-Key": "wrong"}).status_code == 403
-        assert httpx.post(f"{root}/__mock/reset", headers={"X-Mock-Admin-Key": ADMIN_KEY}).status_code == 200
+        assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 403
+        assert httpx.post(f"{root}/__mock/reset", json={}, headers={"X-Mock-Admin-Key": "wrong"}).status_code == 403
+        assert httpx.post(f"{root}/__mock/reset", json={}, headers={"X-Mock-Admin-Key": ADMIN_KEY}).status_code == 200
     with mock_container(image) as root:  # no key: nobody outside the container
-        assert httpx.post(f"{root}/__mock/reset", headers={"X-Mock-Admin-Key": ADMIN_KEY}).status_code == 403
+        assert httpx.post(f"{root}/__mock/reset", json={}, headers={"X-Mock-Admin-Key": ADMIN_KEY}).status_code == 403
 
 
 def test_the_image_runs_the_contract_suite_against_the_container(image: str, tokens: Any, tmp_path: Path) -> None:
