@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from dentare_spec import ApiSpec, Profile, SpecError, constraints, object_shape
 
+from .domain.timestamps import now_ms
+
 __all__ = ["ApiRules", "Decisions", "StoreRules", "read_decisions"]
 
 
@@ -73,6 +75,17 @@ class StoreRules:
     #: `taken_external_ids` is always empty. The default: unique within an
     #: account (Taken("external_id")); other accounts may hold the same value.
     external_id_shared: bool = False
+
+    def now(self) -> int:
+        """The time a write is stamped with: epoch ms, in whole seconds under `seconds`."""
+        now = now_ms()
+        return now - now % 1000 if self.seconds else now
+
+    def stamp_after(self, stamp: int) -> int:
+        """The `updated_at` of a write after one stamped `stamp` (see `seconds`)."""
+        if self.seconds:
+            return max(self.now(), stamp - stamp % 1000)
+        return max(now_ms(), stamp + 1)
 
 
 @dataclass(frozen=True)

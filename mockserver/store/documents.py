@@ -8,7 +8,7 @@ fixtures do so the README can list them), and it is hashed on load.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,14 @@ def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
 
 def export_state(store: Store) -> dict[str, Any]:
     """The whole state; loading it into an empty store gives the same answers."""
+    patients = [store.schema.to_record(p) for p in sorted(store.patients(), key=lambda p: p.id)]
+    return state_document([(account, store.tokens(account.id)) for account in store.accounts()], patients)
+
+
+def state_document(
+    accounts: Iterable[tuple[Account, Iterable[Token]]], patients: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A state document (`GET /__mock/state`) from accounts with their tokens and patient records."""
     return {
         "accounts": [
             {
@@ -109,11 +117,11 @@ def export_state(store: Store) -> dict[str, Any]:
                     {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar_url": u.avatar_url}
                     for u in account.users.values()
                 ],
-                "tokens": [token_record(t) for t in store.tokens(account.id)],
+                "tokens": [token_record(t) for t in tokens],
             }
-            for account in store.accounts()
+            for account, tokens in accounts
         ],
-        "patients": [store.schema.to_record(p) for p in sorted(store.patients(), key=lambda p: p.id)],
+        "patients": patients,
     }
 
 

@@ -178,7 +178,7 @@ class Store:
         backend records it first, then adds it with `add_patient`)."""
         scope = self._scope(account_id)
         self._check_unique(scope, values, None)
-        stamp = self._now()
+        stamp = self.rules.now()
         return self.schema.new(
             **values, id=self._next_patient_id, account_id=account_id, created_at=stamp, updated_at=stamp
         )
@@ -199,7 +199,7 @@ class Store:
         if not changed and not self.rules.noop_touches:
             return patient, {}
         self._check_unique(scope, changed, patient.id)
-        changed["updated_at"] = self._later(patient.updated_at)
+        changed["updated_at"] = self.rules.stamp_after(patient.updated_at)
         return patient, changed
 
     def apply_update(self, account_id: int, patient: Patient, changed: Mapping[str, Any]) -> Patient:
@@ -283,7 +283,7 @@ class Store:
                 raise Taken("external_id", external_id)
             if external_id:
                 claimed.add(external_id)
-        stamp = self._now()
+        stamp = self.rules.now()
         return [
             self.schema.new(**values, id=self._next_patient_id + n, account_id=account_id,
                             created_at=stamp, updated_at=stamp)
@@ -316,17 +316,6 @@ class Store:
         if any(holder != own_id for holder in scope.by_external_id.get(external_id)):
             raise Taken("external_id", external_id)
 
-    def _now(self) -> int:
-        """The time a write is stamped with: epoch ms, in whole seconds under `rules.seconds`."""
-        now = now_ms()
-        return now - now % 1000 if self.rules.seconds else now
-
-    def _later(self, stamp: int) -> int:
-        """The `updated_at` of a write after one stamped `stamp`: strictly later, or
-        (in whole seconds) the later of now and `stamp`'s second."""
-        if self.rules.seconds:
-            return max(self._now(), stamp - stamp % 1000)
-        return max(now_ms(), stamp + 1)
 
 
 def _count(scope: AccountPatients, status: bool | None) -> int:

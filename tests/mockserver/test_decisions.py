@@ -48,7 +48,7 @@ T0 = 1_777_111_111_250  # an epoch in ms, 250 ms into its second
 
 
 class Clock:
-    """The store's clock (mockserver.store.memory.now_ms), set by a check."""
+    """The mock's clock (`now_ms` where writes are stamped), set by a check."""
 
     def __init__(self) -> None:
         self.now = T0
@@ -136,7 +136,8 @@ def mock_for(choices: dict[str, str]) -> Iterator[Mock]:
     asyncio.run(app.state.backend.reset())
     before = _violations(app)
     clock = Clock()
-    with mock.patch("mockserver.store.memory.now_ms", clock):
+    # Writes are stamped by the profile's StoreRules; tokens by the store itself.
+    with mock.patch("mockserver.decisions.now_ms", clock), mock.patch("mockserver.store.memory.now_ms", clock):
         yield Mock(app, _client(app, load_tokens()[1].token), clock)
     assert _violations(app) == before, "an answer broke the document as this profile decides it (see the log)"
 

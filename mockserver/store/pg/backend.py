@@ -271,7 +271,7 @@ class PostgresBackend:
 
     async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
         pool = await self._get_pool()
-        stamp = self._now()
+        stamp = self.rules.now()
         patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp, updated_at=stamp)
         try:
             patient.id = await pool.fetchval(self._insert_sql, *self.table.write_values(patient))
@@ -289,13 +289,13 @@ class PostgresBackend:
             changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
             if not changed:
                 if self.rules.noop_touches:
-                    patient.updated_at = self._later(patient.updated_at)
+                    patient.updated_at = self.rules.stamp_after(patient.updated_at)
                     await conn.execute("UPDATE patients SET updated_at = $1 WHERE id = $2",
                                        patient.updated_at, patient.id)
                 return patient
             for name, value in changed.items():
                 setattr(patient, name, value)
-            patient.updated_at = self._later(patient.updated_at)
+            patient.updated_at = self.rules.stamp_after(patient.updated_at)
             keys = self.table.keys(patient)
             columns = [*changed, "updated_at", "names_key", *KEY_COLUMNS]
             values = [*changed.values(), patient.updated_at, patient.names_key, *keys]
@@ -347,7 +347,7 @@ class PostgresBackend:
             async with pool.acquire() as conn, conn.transaction():
                 insert = await conn.prepare(self._insert_sql)
                 for values in rows:
-                    stamp = self._now()
+                    stamp = self.rules.now()
                     patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp,
                                               updated_at=stamp)
                     patient.id = await insert.fetchval(*self.table.write_values(patient))
@@ -426,17 +426,6 @@ class PostgresBackend:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _now(self) -> int:
-        """The time a write is stamped with: epoch ms, in whole seconds under `rules.seconds`."""
-        now = now_ms()
-        return now - now % 1000 if self.rules.seconds else now
-
-    def _later(self, stamp: int) -> int:
-        """`updated_at` after a write to a record stamped `stamp`: strictly later, or
-        (in whole seconds) the later of now and `stamp`'s second."""
-        if self.rules.seconds:
-            return max(self._now(), stamp - stamp % 1000)
-        return max(now_ms(), stamp + 1)
 
     @staticmethod
     def _taken(exc: asyncpg.UniqueViolationError, external_id: str | None) -> Exception:

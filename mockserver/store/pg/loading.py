@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...domain.models import Account, Token, User
 from ...domain.records import Patient
-from ...domain.timestamps import format_timestamp
-from ..documents import load_document, load_fixtures_dir
+from ..documents import load_document, load_fixtures_dir, state_document
 from ..indexes import SEPARATOR
 from ..memory import Store
 from .columns import PatientTable, quote
@@ -231,31 +230,5 @@ async def export_document(conn: Conn, table: PatientTable) -> dict[str, Any]:
         table.schema.to_record(table.from_row(row))
         for row in await conn.fetch(f"SELECT {table.select_list} FROM patients ORDER BY id")
     ]
-    return {
-        "accounts": [
-            {
-                "id": account.id,
-                "name": account.name,
-                "country": account.country,
-                "users": [
-                    {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar_url": u.avatar_url}
-                    for u in account.users.values()
-                ],
-                "tokens": [_token_record(t) for t in tokens if t.account_id == account.id],
-            }
-            for account in await read_accounts(conn)
-        ],
-        "patients": patients,
-    }
-
-
-def _token_record(token: Token) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "user_id": token.user_id,
-        "token_sha256": token.token_sha256,
-        "hint": token.hint,
-        "revoked": token.revoked,
-        "created_at": format_timestamp(token.created_at),
-    }
+    accounts = [(account, [t for t in tokens if t.account_id == account.id]) for account in await read_accounts(conn)]
+    return state_document(accounts, patients)
