@@ -29,6 +29,7 @@ __all__ = [
     "Server",
     "ensure_prism",
     "prism_binary",
+    "start_ceiling",
     "start_mock",
     "start_prism",
     "write_bench_fixtures",
@@ -111,6 +112,16 @@ def start_prism(*, log_dir: Path, timeout: float = 120.0) -> Iterator[Server]:
     port = _free_port()
     command = [str(prism_binary()), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)]
     with _spawn("prism", command, f"http://127.0.0.1:{port}", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Iterator[Server]:
+    """bench/ceiling.py: a bare Starlette app replaying our mock's recorded answers."""
+    port = _free_port()
+    command = [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(port), "--answers", str(answers)]
+    root = f"http://127.0.0.1:{port}"
+    with _spawn("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
 
 
