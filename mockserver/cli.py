@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate-account", type=int, default=1, metavar="ID")
     parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
                         help="do not cache a large --generate store between start-ups (mockserver/store/snapshot.py)")
+    parser.add_argument("--no-answer-cache", dest="answer_cache", action="store_false",
+                        help="compute every answer afresh (by default a read's answer is kept until the data"
+                             " it shows changes: mockserver/api/answers.py)")
     parser.add_argument("--seed", type=int, default=MockSettings.seed,
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
@@ -90,6 +93,7 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
+        answer_cache=args.answer_cache,
     )
 
 

@@ -72,6 +72,9 @@ class MockSettings:
     admin_key: str | None = None
     #: Fault and latency injection for API requests (web/faults.py); None injects nothing.
     faults: FaultSettings | None = None
+    #: Keep the answers to reads until the data they show changes (api/answers.py),
+    #: for a backend that versions its data.
+    answer_cache: bool = True
     #: Validate every API answer against the spec with openapi-core and log violations (web/selfcheck.py).
     check_responses: bool = False
     #: Origins allowed by CORS; empty means CORS stays off.

@@ -11,6 +11,7 @@ is derived when a candidate is checked.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +22,15 @@ from ..domain.records import Patient
 from ..domain.text import fold
 from .indexes import SEPARATOR, ExactIndex, Rows, Trigrams, ValueGroups, insert_sorted, remove_sorted
 
-__all__ = ["AccountPatients", "NamesKeys", "digits_text", "email_parts", "folded_key"]
+__all__ = ["AccountPatients", "NamesKeys", "digits_text", "email_parts", "folded_key", "next_version"]
 
 # Letter runs of an email (3+ letters: the shortest needle looked up). A
 # needle of letters only lies inside one of them, so they answer it exactly.
 EMAIL_WORD = re.compile(r"[^\W\d_]{3,}")
+
+#: Data versions (api/answers.py): drawn from one counter, so no two states of
+#: any account of any store in this process share one.
+_VERSIONS = itertools.count(1)
 
 _fold_name: Callable[[str], str] = lru_cache(maxsize=1 << 16)(fold)  # names repeat; fold is pure
 
@@ -69,8 +74,14 @@ def digits_text(p: Patient) -> str:
     return phone_search_digits(p.phone_e164, p.phone_country)
 
 
+def next_version() -> int:
+    return next(_VERSIONS)
+
+
 @dataclass
 class AccountPatients:
+    #: Moves on every write to the account's patients (`Store.answers_version`).
+    version: int = field(default_factory=next_version)
     by_id: Rows[Patient] = field(default_factory=Rows)
     active: list[int] = field(default_factory=list)
     archived: list[int] = field(default_factory=list)
@@ -88,6 +99,7 @@ class AccountPatients:
     digits: Trigrams = field(default_factory=lambda: Trigrams(" "))
 
     def index(self, p: Patient) -> None:
+        self.version = next(_VERSIONS)
         insert_sorted(self.active if p.is_active else self.archived, p.id)
         if p.email:
             self.by_email.add(folded_key(p.email), p.id)
@@ -115,6 +127,7 @@ class AccountPatients:
 
     def unindex(self, p: Patient) -> None:
         """Remove from the exact indexes; trigram postings go stale harmlessly."""
+        self.version = next(_VERSIONS)
         remove_sorted(self.active if p.is_active else self.archived, p.id)
         self.names.remove(p.names_key, p.id, p.is_active)
         if p.email:

@@ -29,7 +29,7 @@ from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import now_ms
 from ..domain.tokens import hash_token, new_token
-from .account import AccountPatients, NamesKeys
+from .account import AccountPatients, NamesKeys, next_version
 from .backend import Principal
 from .planner import PatientQuery, plan
 
@@ -68,7 +68,7 @@ class Store:
     def add_account(self, account: Account) -> None:
         with self._lock:
             self._accounts[account.id] = account
-            self._patients.setdefault(account.id, AccountPatients())
+            self._patients.setdefault(account.id, AccountPatients()).version = next_version()  # its users may differ
 
     def accounts(self) -> list[Account]:
         return list(self._accounts.values())
@@ -165,6 +165,7 @@ class Store:
         with self._lock:
             scope = self._scope(account_id)
             patient = self.get_patient(account_id, patient_id)
+            scope.version = next_version()  # even a no-op may move updated_at (noop_touches)
             changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
             if not changed:
                 if self.rules.noop_touches:
@@ -214,6 +215,12 @@ class Store:
             matches.extend(confirmed)
             matches.sort(reverse=newest_first)
         return by_id.many(matches[start : start + per_page]), len(matches)
+
+    def answers_version(self, account_id: int) -> int | None:
+        """The version of the account's patients: it moves on every write to them
+        (each insert and index change, every update); a new store's are new numbers."""
+        scope = self._patients.get(account_id)
+        return None if scope is None else scope.version
 
     def patients(self, account_id: int | None = None) -> Iterator[Patient]:
         scopes = self._patients.values() if account_id is None else [self._scope(account_id)]

@@ -68,6 +68,10 @@ class MemoryBackend:
     ) -> tuple[list[Patient], int]:
         return self.store.list_patients(account_id, query, page, per_page)
 
+    def answers_version(self, account_id: int) -> int | None:
+        # The store is replaced whole on reset and load; its versions are new numbers.
+        return self.store.answers_version(account_id)
+
     async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
         return self.store.create_patient(account_id, values)
 
