@@ -10,7 +10,7 @@ tests driving the store directly).
 
 At the open points that live in the data the store answers by its
 `StoreRules` (mockserver/decisions.py documents each). They are not part of
-the state: a snapshot or state document loaded into a store gets the rules of
+the state: a pickled store or state document loaded into a store gets the rules of
 the store it is loaded for.
 """
 
@@ -54,8 +54,8 @@ class Store:
         self._names_key = NamesKeys()
 
     def __getstate__(self) -> dict[str, Any]:
-        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be, and
-        # the rules are not data (the loader sets its own).
+        # A store can be pickled (a test's copy, a process's); a lock cannot be,
+        # and the rules are not data (the loader sets its own).
         return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "rules")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -146,6 +146,30 @@ class Store:
             self._insert(scope, patient)
             self._next_patient_id = max(self._next_patient_id, patient.id + 1)
             return patient
+
+    def add_rows(self, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert fully-formed patients given as tuples of the fields `names`
+        (store/generate.py's rows: values as stored, equal ones shared), in bulk:
+        how a million are loaded (bench/README.md). Those whose id is not past
+        every id in the store are added one by one, with `add_patient`'s check."""
+        make = self.schema.maker(names)
+        names_key = self._names_key
+        added: dict[int, list[Patient]] = {}
+        count = 0
+        with self._lock:
+            for row in rows:
+                patient = make(row)
+                if patient.id < self._next_patient_id:
+                    self.add_patient(patient)
+                else:
+                    self._scope(patient.account_id)
+                    patient.names_key = names_key(patient.first_name, patient.last_name)
+                    added.setdefault(patient.account_id, []).append(patient)
+                    self._next_patient_id = patient.id + 1
+                count += 1
+            for account_id, patients in added.items():
+                self._scope(account_id).index_many(patients)
+        return count
 
     def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
         with self._lock:
@@ -319,11 +343,20 @@ _NO_LIST: list[str] = []
 _SHARED_FIELDS = ("first_name", "last_name", "birthdate", "gender", "locale", "phone_country")
 
 
+_CONTAINERS: dict[type, tuple[str, ...]] = {}  # record type -> its fields whose default is a dict or a list
+
+
 def _compact(p: Patient) -> None:
     """Share what many patients hold alike: interned short strings, one empty
     dict and one empty list (container fields are read-only in the API,
     replaced and never changed in place), one int for equal timestamps."""
-    for name in p.__slots__:  # type: ignore[attr-defined]
+    containers = _CONTAINERS.get(type(p))
+    if containers is None:
+        blank = type(p)()  # every field at its default
+        containers = _CONTAINERS[type(p)] = tuple(
+            name for name in p.__slots__ if type(getattr(blank, name)) in (dict, list)  # type: ignore[attr-defined]
+        )
+    for name in containers:
         value = getattr(p, name)
         if type(value) is dict and not value:
             setattr(p, name, _NO_DICT)

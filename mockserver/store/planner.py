@@ -248,8 +248,13 @@ def _email_candidates(
     by_domain = None
     if after and "@" not in after:
         by_domain = scope.email_domains.ids(scope.email_domains.starting(after), active)
-    by_local = scope.email_locals.postings(before) if len(before) >= 3 else None
-    if by_domain is None and by_local is None and after:
+    by_local: list[array[int]] | None = None
+    by_word: set[int] | None = None  # `before` all letters: inside one word of the local part
+    if len(before) >= 3 and before.isalpha():
+        by_word = scope.email_words.ids(scope.email_words.containing(before) or [], active)
+    elif len(before) >= 3:
+        by_local = scope.email_locals.postings(before)
+    if by_domain is None and by_local is None and by_word is None and after:
         return None  # "x@y": nothing short enough to narrow by
     if by_domain is None:
         # after is empty ("name@") or holds another "@": the local part must end with `before`
@@ -257,7 +262,10 @@ def _email_candidates(
         by_domain = scope.email_domains.ids(scope.email_domains.starting(""), active) if not after else set()
 
     def candidates(known: set[int]) -> set[int]:
-        found = by_domain if by_local is None else intersect(by_local, known) & by_domain
+        if by_word is not None:
+            found = by_word & by_domain
+        else:
+            found = by_domain if by_local is None else intersect(by_local, known) & by_domain
         return (found - known) | intersect(whole, known)
 
     return set(), candidates
