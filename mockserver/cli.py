@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate", type=int, default=0, metavar="N",
                         help="add N realistic generated patients to --generate-account")
     parser.add_argument("--generate-account", type=int, default=1, metavar="ID")
-    parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
-                        help="do not cache a large --generate store between start-ups (mockserver/store/snapshot.py)")
+    # There is no start-up snapshot any more (a store is built afresh, faster than one
+    # loaded); the option stays so that scripts which pass it still start.
+    parser.add_argument("--no-snapshot", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-answer-cache", dest="answer_cache", action="store_false",
                         help="compute every answer afresh (by default a read's answer is kept until the data"
                              " it shows changes: mockserver/api/answers.py)")
@@ -86,7 +87,6 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         fixtures_dir=args.fixtures or default_fixtures_dir(),
         generate=args.generate,
         generate_account=args.generate_account,
-        snapshot=args.snapshot,
         seed=args.seed,
         state_file=args.state_file,
         admin_key=args.admin_key or None,

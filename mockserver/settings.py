@@ -63,8 +63,6 @@ class MockSettings:
     #: Extra realistic patients generated into `generate_account` at start-up.
     generate: int = 0
     generate_account: int = 1
-    #: Cache a large generated store between start-ups (store/snapshot.py).
-    snapshot: bool = True
     seed: int = 4821
     #: Saved on shutdown and loaded on start-up instead of the fixtures, if it exists.
     state_file: Path | None = None
