@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
+from operator import mul
 from random import Random
 from typing import Any
 
@@ -199,7 +200,9 @@ _BIRTH_DAYS = date(2023, 12, 31).toordinal() - _BIRTH_FIRST
 def embg_check_digit(first12: str) -> int | None:
     """The EMBG control digit of its first 12 digits, or None when none exists
     (a remainder of 1 gives 10, a number that is never issued)."""
-    total = sum(w * int(d) for w, d in zip(_EMBG_WEIGHTS, first12, strict=True))
+    if len(first12) != len(_EMBG_WEIGHTS):
+        raise ValueError(f"an EMBG's first 12 digits, not {first12!r}")
+    total = sum(map(mul, _EMBG_WEIGHTS, map(int, first12)))
     k = 11 - total % 11
     if k == 10:
         return None

@@ -13,6 +13,7 @@ what each structure costs at a million patients.
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Collection, Iterator
@@ -23,6 +24,8 @@ __all__ = ["SEPARATOR", "ExactIndex", "Rows", "Trigrams", "ValueGroups", "insert
 #: Joins the searchable parts of one text, so that no match spans two of them.
 SEPARATOR = "\x1f"
 _INT32_MAX = 2**31 - 1
+_NOT_ASCII_LETTER = re.compile("[^A-Za-z]")
+_FEW_VALUES = 32
 
 T = TypeVar("T")
 
@@ -74,12 +77,13 @@ class Trigrams:
         self._typecode = "i"
         self._last = -1  # the largest id added: at or past it, every posting takes an append
 
-    def add(self, patient_id: int, text: str) -> None:
+    def add(self, patient_id: int, text: str, grams: Collection[str] | None = None) -> None:
+        """Index `text` under `patient_id`; `grams`, when given, are its trigrams
+        as this index keeps them (worked out faster by a caller who knows more)."""
         if patient_id > _INT32_MAX and self._typecode == "i":
             self._widen()
-        grams = trigrams(text, self._separator)
-        if not self._letters:
-            grams = {gram for gram in grams if not gram.isalpha()}
+        if grams is None:
+            grams = trigrams(text, self._separator) if self._letters else self._unlettered(text)
         postings = self._postings  # a new gram gets its empty posting (__missing__)
         if patient_id >= self._last:  # loading, creating: the hot case
             self._last = patient_id
@@ -88,6 +92,17 @@ class Trigrams:
             return
         for gram in grams:
             insort(postings[gram], patient_id)
+
+    def _unlettered(self, text: str) -> set[str]:
+        """The trigrams of `text` that are not all letters."""
+        if text.isascii() and self._separator not in text:  # a local part: the grams around its few non-letters
+            grams: set[str] = set()
+            last = len(text) - 3
+            for found in _NOT_ASCII_LETTER.finditer(text):
+                at = found.start()
+                grams.update([text[i : i + 3] for i in range(max(at - 2, 0), min(at, last) + 1)])
+            return grams
+        return {gram for gram in trigrams(text, self._separator) if not gram.isalpha()}
 
     def postings(self, needle: str) -> list[array[int]] | None:
         """The postings of every trigram of `needle`, smallest first ([] if one
@@ -236,6 +251,8 @@ class ValueGroups:
                 values = set(found)
             else:
                 values.intersection_update(found)
+            if len(values) <= _FEW_VALUES:  # checking these few beats intersecting long lists
+                break
         return [value for value in values or () if needle in value]
 
     def starting(self, prefix: str) -> list[str]:

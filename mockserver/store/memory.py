@@ -154,21 +154,34 @@ class Store:
         every id in the store are added one by one, with `add_patient`'s check."""
         make = self.schema.maker(names)
         names_key = self._names_key
-        added: dict[int, list[Patient]] = {}
+        pending: dict[int, list[Patient]] = {}  # account -> patients made, not yet indexed
+
+        def index_pending() -> None:
+            for account, patients in pending.items():
+                self._scope(account).index_many(patients)
+            pending.clear()
+
         count = 0
         with self._lock:
+            next_id, account_id, batch = self._next_patient_id, None, []
             for row in rows:
                 patient = make(row)
-                if patient.id < self._next_patient_id:
-                    self.add_patient(patient)
-                else:
-                    self._scope(patient.account_id)
-                    patient.names_key = names_key(patient.first_name, patient.last_name)
-                    added.setdefault(patient.account_id, []).append(patient)
-                    self._next_patient_id = patient.id + 1
                 count += 1
-            for account_id, patients in added.items():
-                self._scope(account_id).index_many(patients)
+                if patient.id < next_id:  # not past every id: checked and indexed on its own
+                    index_pending()
+                    self._next_patient_id, account_id = next_id, None
+                    self.add_patient(patient)
+                    next_id = self._next_patient_id
+                    continue
+                if patient.account_id != account_id:  # rows come account by account
+                    account_id = patient.account_id
+                    self._scope(account_id)
+                    batch = pending.setdefault(account_id, [])
+                patient.names_key = names_key(patient.first_name, patient.last_name)
+                batch.append(patient)
+                next_id = patient.id + 1
+            self._next_patient_id = next_id
+            index_pending()
         return count
 
     def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
@@ -228,7 +241,7 @@ class Store:
             # `confirmed` ids are known to match (a name search's own groups):
             # only the other candidates are read and checked.
             if confirmed:
-                candidates = set(candidates).difference(confirmed)
+                candidates = () if candidates is confirmed else set(candidates).difference(confirmed)
             get = by_id.get
             if status is None:
                 matches = [i for i in candidates if (p := get(i)) is not None and predicate(p)]
@@ -237,6 +250,10 @@ class Store:
                     i for i in candidates if (p := get(i)) is not None and p.is_active is status and predicate(p)
                 ]
             matches.extend(confirmed)
+            end = start + per_page
+            if end * 16 < len(matches):  # an early page of many matches: pick it, do not sort them all
+                pick = heapq.nlargest if newest_first else heapq.nsmallest
+                return by_id.many(pick(end, matches)[start:]), len(matches)
             matches.sort(reverse=newest_first)
         return by_id.many(matches[start : start + per_page]), len(matches)
 

@@ -203,13 +203,16 @@ def plan(
                 and digit_postings is not None):
             exact_emails, email_candidates = email_plan
             # Name groups, email words and domains are exact and split by status.
-            known = scope.names.ids(name_values, status) | exact_emails
+            known = scope.names.ids(name_values, status)
+            known |= exact_emails
             if not filters:
                 confirmed = known
 
             def q_candidates() -> Collection[int]:
-                return (known | email_candidates(known) | intersect(personal_postings, known)
-                        | intersect(digit_postings, known))
+                more = email_candidates(known)
+                more |= intersect(personal_postings, known)
+                more |= intersect(digit_postings, known)
+                return known | more if more else known  # most searches: the known ids alone, not a copy
 
             lazy.append(q_candidates)
         filters.append(search)
@@ -219,7 +222,8 @@ def plan(
     candidates: Collection[int] | None = min(exact, key=len) if exact else None
     if candidates is None or len(candidates) > FEW:
         for source in lazy:  # index sets only when no exact index narrowed it enough
-            found_set = set(source())
+            found = source()
+            found_set = found if isinstance(found, set) else set(found)
             candidates = found_set if candidates is None else found_set.intersection(candidates)
     if candidates is None:
         confirmed = ()

@@ -206,3 +206,17 @@ def test_a_search_by_index_finds_what_a_scan_finds() -> None:
             expected = [p.id for p in patients if p.is_active is status and search.matches(p)]
             found, total = store.list_patients(ACCOUNT, PatientQuery(is_active=status, q=needle), 1, 10_000)
             assert ([p.id for p in found], total) == (sorted(expected), len(expected)), needle
+
+
+def test_rows_not_past_every_id_are_checked_one_by_one() -> None:
+    from mockserver.store.generate import ROW_FIELDS, generate_rows
+
+    store = build_backend(MockSettings(fixtures_dir=FIXTURES_DIR)).store
+    start = max(p.id for p in store.patients()) + 1
+    rows = list(generate_rows(30, seed=3, account_id=ACCOUNT, start_id=start))
+    assert store.add_rows(ROW_FIELDS, rows[10:20]) == 10
+    assert store.add_rows(ROW_FIELDS, rows[:10] + rows[20:]) == 20  # ids below the last one: one by one
+    assert sorted(p.id for p in store.patients(ACCOUNT) if p.id >= start) == list(range(start, start + 30))
+    with pytest.raises(ValueError, match="already taken"):
+        store.add_rows(ROW_FIELDS, rows[25:] + rows[5:6])
+    assert store.create_patient(ACCOUNT, {"first_name": "Next", "last_name": "One"}).id == start + 30
