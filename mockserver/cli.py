@@ -111,16 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
     _configure_logging(args.log_level)
+    # Start-up makes millions of objects that live as long as the server, and
+    # next to no garbage cycles (under 1 MiB): the collector is off while it
+    # runs and what it made is frozen, never walked, not even once (each pass
+    # over a million patients took 1-3 s: bench/README.md).
+    gc.disable()
     try:
         from .web.app import create_app
 
         app = create_app(settings)
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
-    # The loaded data lives as long as the server: keep the collector from
-    # walking it again and again (a full pass at a million patients is ~2 s).
-    gc.collect()
-    gc.freeze()
+    finally:
+        gc.freeze()
+        gc.enable()
 
     import uvicorn
 
