@@ -93,16 +93,17 @@ def write_bench_fixtures(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def start_mock(
-    fixtures: Path, generate: int, *, log_dir: Path, token: str = BENCH_TOKEN, timeout: float = 900.0
+    fixtures: Path, generate: int, *, log_dir: Path, token: str = BENCH_TOKEN, timeout: float = 900.0,
+    options: Sequence[str] = (), name: str = "dentare-mock",
 ) -> Iterator[Server]:
-    """`dentare-mock --generate N` (uvicorn with httptools and uvloop, full validation on)."""
+    """`dentare-mock --generate N` (uvicorn with httptools and uvloop, full validation on), and `options`."""
     port = _free_port()
     command = [
         sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning",
-        "--fixtures", str(fixtures), "--generate", str(generate), "--generate-account", str(ACCOUNT_ID),
+        "--fixtures", str(fixtures), "--generate", str(generate), "--generate-account", str(ACCOUNT_ID), *options,
     ]
     root = f"http://127.0.0.1:{port}"
-    with _spawn("dentare-mock", command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
+    with _spawn(name, command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
         yield server
 
 

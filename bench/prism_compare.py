@@ -2,11 +2,13 @@
 and with the ceiling (bench/ceiling.py: a bare Starlette app replaying our
 mock's exact answers).
 
-The three servers run at once but are never loaded at once: every
-measurement rotates the order (ours / Prism / ceiling, then ceiling / Prism /
-ours, ...) so drift on a shared, noisy machine hits all alike, each load
-preceded by a short warm-up, and the figures kept are the medians over the
-rounds. Ratios are ours over Prism and ours over the ceiling, from this same run.
+Our mock runs twice: as it ships (a read's answer is kept until the data
+changes: mockserver/api/answers.py) and with `--no-answer-cache` (every
+answer computed). The four servers run at once but are never loaded at once:
+every measurement rotates the order (ours, ours uncached, Prism, ceiling;
+then the reverse) so drift on a shared, noisy machine hits all alike, each
+load preceded by a short warm-up, and the figures kept are the medians over
+the rounds. Ratios are ours over Prism and ours over the ceiling, from this same run.
 """
 
 from __future__ import annotations
@@ -31,14 +33,15 @@ def run(out: Path, *, seconds: float, warmup: float, rounds: int, connections: t
         store_size: int) -> dict[str, Any]:
     ensure_prism()
     fixtures = write_bench_fixtures(out / "fixtures")
-    with start_mock(fixtures, store_size, log_dir=out) as ours, start_prism(log_dir=out) as prism:
+    with start_mock(fixtures, store_size, log_dir=out) as ours, start_prism(log_dir=out) as prism, \
+            start_mock(fixtures, store_size, log_dir=out, options=["--no-answer-cache"], name="uncached") as fresh:
         scenarios = prism_scenarios(sample_store(ours.base_url, BENCH_TOKEN))
-        statuses = {s.key: {srv.name: _preflight(srv, s) for srv in (ours, prism)} for s in scenarios}
+        statuses = {s.key: {srv.name: _preflight(srv, s) for srv in (ours, fresh, prism)} for s in scenarios}
         answers = _record(ours, scenarios, out / "ceiling-answers.json")
         with start_ceiling(answers, log_dir=out) as ceiling:
             for s in scenarios:
                 statuses[s.key][ceiling.name] = _preflight(ceiling, s)
-            servers = (ours, prism, ceiling)
+            servers = (ours, fresh, prism, ceiling)
             rows = []
             for scenario in scenarios:
                 for conns in connections:
@@ -48,13 +51,15 @@ def run(out: Path, *, seconds: float, warmup: float, rounds: int, connections: t
                         for server in order:
                             _load(server, scenario, conns, warmup, out)  # warm-up, discarded
                             runs[server.name].append(_load(server, scenario, conns, seconds, out))
-                    rows.append(_row(scenario, conns, runs[ours.name], runs[prism.name], runs[ceiling.name]))
+                    rows.append(_row(scenario, conns, runs[ours.name], runs[fresh.name], runs[prism.name],
+                                     runs[ceiling.name]))
                     print(_line(rows[-1]), flush=True)
             ceiling_command = " ".join(ceiling.command[1:])
         return {
             "store_size": store_size, "seconds": seconds, "warmup": warmup, "rounds": rounds,
             "ours_command": " ".join(ours.command[1:]), "prism_command": " ".join(prism.command),
-            "ceiling_command": ceiling_command, "preflight_status": statuses, "rows": rows,
+            "uncached_command": " ".join(fresh.command[1:]), "ceiling_command": ceiling_command,
+            "preflight_status": statuses, "rows": rows,
         }
 
 
@@ -102,18 +107,24 @@ def _median(results: list[LoadResult]) -> dict[str, Any]:
     }
 
 
-def _row(scenario: Scenario, conns: int, ours: list[LoadResult], prism: list[LoadResult],
+def _row(scenario: Scenario, conns: int, ours: list[LoadResult], fresh: list[LoadResult], prism: list[LoadResult],
          ceiling: list[LoadResult]) -> dict[str, Any]:
-    a, b, c = _median(ours), _median(prism), _median(ceiling)
+    a, u, b, c = _median(ours), _median(fresh), _median(prism), _median(ceiling)
+
+    def ratio(x: dict[str, Any], y: dict[str, Any], digits: int) -> float | None:
+        return round(x["rps"] / y["rps"], digits) if y["rps"] else None
+
     return {
-        "key": scenario.key, "title": scenario.title, "connections": conns, "ours": a, "prism": b, "ceiling": c,
-        "rps_ratio": round(a["rps"] / b["rps"], 2) if b["rps"] else None,
-        "ceiling_share": round(a["rps"] / c["rps"], 3) if c["rps"] else None,
+        "key": scenario.key, "title": scenario.title, "connections": conns,
+        "ours": a, "uncached": u, "prism": b, "ceiling": c,
+        "rps_ratio": ratio(a, b, 2), "ceiling_share": ratio(a, c, 3),
+        "uncached_rps_ratio": ratio(u, b, 2), "uncached_ceiling_share": ratio(u, c, 3),
     }
 
 
 def _line(row: dict[str, Any]) -> str:
-    a, b, c = row["ours"], row["prism"], row["ceiling"]
-    return (f"{row['title']:<48} c={row['connections']:<3} ours {a['rps']:>8.0f} rps p50 {a['p50_ms']:.2f} "
-            f"p99 {a['p99_ms']:.2f} | prism {b['rps']:>8.0f} rps p99 {b['p99_ms']:.2f} | x{row['rps_ratio']}"
-            f" | ceiling {c['rps']:>8.0f} rps: {100 * (row['ceiling_share'] or 0):.0f}%")
+    a, u, b, c = row["ours"], row["uncached"], row["prism"], row["ceiling"]
+    return (f"{row['title']:<48} c={row['connections']:<3} ours {a['rps']:>7.0f} rps p99 {a['p99_ms']:.2f} "
+            f"x{row['rps_ratio']} {100 * (row['ceiling_share'] or 0):.0f}% | uncached {u['rps']:>7.0f} p99 "
+            f"{u['p99_ms']:.2f} x{row['uncached_rps_ratio']} | prism {b['rps']:>7.0f} p99 {b['p99_ms']:.2f} "
+            f"| ceiling {c['rps']:>7.0f} p99 {c['p99_ms']:.2f}")
