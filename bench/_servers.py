@@ -28,8 +28,10 @@ __all__ = [
     "ROOT",
     "Server",
     "ensure_prism",
+    "free_port",
     "prism_binary",
     "start_ceiling",
+    "start_command",
     "start_mock",
     "start_prism",
     "write_bench_fixtures",
@@ -124,6 +126,19 @@ def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Ite
     root = f"http://127.0.0.1:{port}"
     with _spawn("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
+
+
+def start_command(
+    name: str, command: Sequence[str], base_url: str, *, log_dir: Path, token: str = BENCH_TOKEN,
+    timeout: float = 300.0,
+) -> Iterator[Server]:
+    """Any server command of ours (e.g. bench/_serve.py), answering `/me.json` under `base_url`."""
+    with _spawn(name, command, base_url, "/me.json", token, log_dir, timeout) as server:
+        yield server
+
+
+def free_port() -> int:
+    return _free_port()
 
 
 def prism_binary() -> Path:

@@ -5,6 +5,8 @@
 --prism     ours vs Stoplight Prism with wrk (1 and 16 connections)
 --scaling   1k/10k/100k/1M patients: latency, memory, start-up (+ bench/scaling.png)
 --contract  `dentare-contract` vs a plain `schemathesis run`, same examples
+--durability     POST with and without --state-file, side by side (1 and 16 connections)
+--http-protocol  GET /patients with uvicorn's stock protocol and the mock's, side by side
 
 Raw output (wrk scripts, server logs, JSON) goes to bench/out/ (gitignored);
 bench/RESULTS.md is rewritten from every JSON found there, with the command.
@@ -32,8 +34,8 @@ SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not (args.all or args.prism or args.scaling or args.contract):
-        _parser().error("say what to run: --all, --prism, --scaling or --contract")
+    if not (args.all or args.prism or args.scaling or args.contract or args.durability or args.http_protocol):
+        _parser().error("say what to run: --all, --prism, --scaling, --contract, --durability or --http-protocol")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     python = ".venv/bin/python" if Path(sys.prefix).resolve() == (BENCH.parent / ".venv").resolve() else "python"
@@ -53,6 +55,18 @@ def main(argv: list[str] | None = None) -> int:
         import contract
 
         _save(out, "contract", command, contract.run(out, store_size=args.prism_store))
+    if args.all or args.durability:
+        import durability
+
+        _save(out, "durability", command, durability.run(
+            out, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds, connections=(1, 16),
+            store_size=args.prism_store))
+    if args.all or args.http_protocol:
+        import http_protocol
+
+        _save(out, "http_protocol", command, http_protocol.run(
+            out, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds, connections=(1, 16),
+            store_size=args.prism_store))
     if args.report is not None:
         report.write(out, args.report, plot=args.report.with_name("scaling.png"))
         print(f"wrote {args.report}")
@@ -65,12 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--prism", action="store_true")
     parser.add_argument("--scaling", action="store_true")
     parser.add_argument("--contract", action="store_true")
+    parser.add_argument("--durability", action="store_true")
+    parser.add_argument("--http-protocol", action="store_true")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=list(SIZES),
                         help="store sizes for --scaling (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured load")
     parser.add_argument("--warmup", type=float, default=2.0, help="length of the warm-up before each load")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per Prism comparison")
-    parser.add_argument("--prism-store", type=int, default=1_000, help="patients in our mock for --prism")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per side-by-side comparison")
+    parser.add_argument("--prism-store", type=int, default=1_000,
+                        help="patients in our mock for --prism, --durability and --http-protocol")
     parser.add_argument("--out", type=Path, default=BENCH / "out")
     parser.add_argument("--report", type=Path, default=BENCH / "RESULTS.md",
                         help="Markdown to rewrite from --out's results")

@@ -19,7 +19,10 @@ from .examples import example_database
 from .registry import Observed
 from .suite import select_checks
 
-__all__ = ["Calibration", "calibrate"]
+__all__ = ["ALIKE", "Calibration", "calibrate"]
+
+#: Said of the alternatives a target's answers fit as well as the one shown.
+ALIKE = "would answer alike here"
 
 
 @dataclass
@@ -42,9 +45,7 @@ def calibrate(ctx: RunContext) -> Calibration:
             result.skipped[probe.point] = reason
             continue
         ctx.current = probe.name
-        seen = probe.func(ctx)
-        assert isinstance(seen, Observed)
-        result.found[probe.point] = seen
+        result.found[probe.point] = probe.observe(ctx)
     return result
 
 
@@ -55,6 +56,8 @@ def write_profile(ctx: RunContext, result: Calibration, path: Path) -> None:
         "Each point: the alternative the target was seen to take; where none was seen, the kit's choice.",
     ]
     for point, seen in result.found.items():
+        if seen.alike:
+            lines.append(f"{point}: {', '.join(sorted(seen.alike))} {ALIKE}; kept {profile[point]}")
         if seen.alternative is None:
             lines.append(f"{point}: none of the alternatives ({seen.evidence}); kept {profile[point]}")
     for point, reason in result.skipped.items():

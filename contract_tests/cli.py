@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import ContractError, UsageError
-from .calibrate import calibrate, write_profile
+from .calibrate import ALIKE, calibrate, write_profile
 from .config import RunConfig
 from .context import RunContext, preflight
 from .examples import example_database
@@ -152,6 +152,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         else:
             shown = seen.alternative or f"none of the alternatives ({seen.evidence})"
         marker = "" if seen is None or seen.alternative in (None, point.default) else "   (not the kit's)"
+        if seen is not None and seen.alike:
+            marker += f"   ({', '.join(sorted(seen.alike))} {ALIKE})"
         print(f"  {point.name:<26} {shown}{marker}")
     print(f"wrote {args.write_profile}: {len(result.choices())} of {len(catalogue)} points seen; "
           f"dentare-mock --profile {args.write_profile} answers like {ctx.base_url}")

@@ -28,7 +28,7 @@ from .config import RunConfig
 from .context import RunContext, preflight
 from .examples import example_database
 from .options import OPTIONS, add_to_pytest
-from .registry import Check, Observed
+from .registry import UNREADABLE, Check, Observed
 from .report import Outcome, write_report
 from .suite import select_checks
 
@@ -102,22 +102,22 @@ def run_check(ctx: RunContext, check: Check) -> Observed | None:
         pytest.skip(reason)
     ctx.current = check.name
     try:
-        result = check.func(ctx)
+        if check.point is None:
+            check.func(ctx)
+            return None
+        result = check.observe(ctx)
     except RuleFailure:
         raise
     except EdgeUnavailable:
         raise
     except ContractError as exc:
         raise RuleFailure(check.name, "the check to finish", str(exc), ctx.client.last) from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except UNREADABLE as exc:
         # An answer so far from the contract that the check could not read it.
         last = ctx.client.last
         raise RuleFailure(check.name, "answers in the documented shape",
                           last.describe_response() if last else f"{type(exc).__name__}: {exc}", last,
                           detail=f"{type(exc).__name__}: {exc}") from None
-    if check.point is None:
-        return None
-    assert isinstance(result, Observed)
     ctx.cache.setdefault("observed", {})[check.point] = result
     expected = ctx.expected(check.point)
     if result.alternative != expected:

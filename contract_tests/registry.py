@@ -20,9 +20,12 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .transport import Exchange
 
-__all__ = ["CHECKS", "Check", "Observed", "check", "probe"]
+__all__ = ["CHECKS", "UNREADABLE", "Check", "Observed", "check", "probe"]
 
 NEEDS = frozenset({"other_token", "revoked_token"})
+#: What reading an answer far from the contract raises inside a check (a
+#: missing key, a string where an object was due).
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Observed:
     alternative: str | None
     evidence: str
     exchange: Exchange | None = None
+    #: Other alternatives this target's answers fit as well (the probe cannot
+    #: tell them apart here): `alternative` is then the expected one.
+    alike: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,17 @@ class Check:
     @property
     def is_probe(self) -> bool:
         return self.point is not None
+
+    def observe(self, ctx: RunContext) -> Observed:
+        """Run a probe. An answer it cannot read is none of the alternatives,
+        said so, never a crash: no decision point can fail a default run."""
+        try:
+            seen = self.func(ctx)
+        except UNREADABLE as exc:
+            last = ctx.client.last
+            return Observed(None, f"an answer it could not read ({type(exc).__name__}: {exc})", last)
+        assert isinstance(seen, Observed), f"probe {self.name} returned {seen!r}"
+        return seen
 
     def skip_reason(self, read_only: bool, tokens: Iterable[str]) -> str | None:
         if self.writes and read_only:

@@ -74,6 +74,10 @@ class Exchange:
         except ValueError:
             return None
 
+    def sent_json(self) -> Json:
+        """The request's JSON body as sent (None without one)."""
+        return json.loads(self.body) if self.body else None
+
     @property
     def content_type(self) -> str:
         return self.response_headers.get("content-type", "")

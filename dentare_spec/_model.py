@@ -268,7 +268,7 @@ def _parameters(resolved: list[Mapping[str, Any]], written: list[Mapping[str, An
             required=bool(param.get("required", False)),
             explode=bool(param.get("explode", style == "form")),
             description=str(param.get("description", "")).strip(),
-            example=param.get("example"),
+            example=_parameter_example(param),
             ref=_ref_name(raw),
         )
     return tuple(found.values())
@@ -294,6 +294,16 @@ def _response(status: int, response: Mapping[str, Any], written: Mapping[str, An
 def _json_media(holder: Mapping[str, Any]) -> Mapping[str, Any]:
     media = holder.get("content", {}).get("application/json")
     return media if isinstance(media, Mapping) else {}
+
+
+def _parameter_example(param: Mapping[str, Any]) -> Any:
+    """`example`, else the first of the named `examples` (the two are exclusive)."""
+    if "example" in param:
+        return param["example"]
+    for named in (param.get("examples") or {}).values():
+        if isinstance(named, Mapping) and "value" in named:
+            return named["value"]
+    return None
 
 
 def _examples(media: Mapping[str, Any]) -> dict[str, Any]:

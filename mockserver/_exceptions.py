@@ -2,21 +2,26 @@
 
     MockError                      anything the mock raises on purpose
     ├── FixtureError               a fixture, state file or state document cannot be loaded
+    │   └── InvalidState           ... because values in it break the API's rules (`errors` by field)
     ├── DomainError                what the data layer refuses; the API layer answers it (api/errors.py)
     │   ├── Missing                no such account, patient or token (in this account)
     │   ├── Taken                  a value that must be unique is held by another record
     │   ├── InvalidPhone           a phone number that cannot be normalized (`reason` says why)
-    │   └── TokenRefused           an unknown or revoked token
+    │   ├── TokenRefused           an unknown or revoked token
+    │   └── NotSaved               a change the state file could not record; nothing was changed
     └── HTTPError                  a request is answered with an error status and an {"error": ...} body
         ├── BadRequest             400  malformed JSON
         ├── Unauthorized           401  missing, malformed, unknown or revoked token
-        ├── Forbidden              403  control API asked from outside loopback without the admin key
+        ├── Forbidden              403  control API asked from outside loopback without the admin key,
+        │                               for another Host, or from another origin
         ├── NotFound               404  unknown path, or a patient this account cannot see
         ├── MethodNotAllowed       405  a method the spec does not define for the path
         ├── PayloadTooLarge        413  body over the limit
         ├── UnsupportedMediaType   415  write without a JSON content type
         ├── ValidationFailed       422  {"error": "Validation failed", "errors": {field: [messages]}}
-        └── ImportFailed           422  CSV rows refused: {"error", "invalid_rows", "rows": [{"line", "errors"}]}
+        ├── ImportFailed           422  CSV rows refused: {"error", "invalid_rows", "rows": [{"line", "errors"}]}
+        ├── HeadTooLarge           431  request line and headers over the limit
+        └── ServiceUnavailable     503  a write that could not be made durable (nothing changed)
 
 The spec itself is read by `dentare_spec`, whose `SpecError` this package
 re-exports: a spec that cannot be served stops start-up with it.
@@ -34,14 +39,18 @@ __all__ = [
     "FixtureError",
     "Forbidden",
     "HTTPError",
+    "HeadTooLarge",
     "ImportFailed",
     "InvalidPhone",
+    "InvalidState",
     "MethodNotAllowed",
     "Missing",
     "MockError",
     "NotFound",
+    "NotSaved",
     "PayloadTooLarge",
     "RowError",
+    "ServiceUnavailable",
     "Taken",
     "TokenRefused",
     "Unauthorized",
@@ -56,6 +65,18 @@ class MockError(Exception):
 
 class FixtureError(MockError):
     """A fixture, state file or state document cannot be loaded."""
+
+
+class InvalidState(FixtureError):
+    """A state document whose values the API could not answer: `errors` maps a
+    place in the document (`patients[id=7].birthdate`) to its 422 messages."""
+
+    def __init__(self, source: str, errors: Mapping[str, Sequence[str]]):
+        self.source = source
+        self.errors = {place: list(messages) for place, messages in errors.items()}
+        first = next(iter(self.errors.items()), ("base", ["is invalid"]))
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"{source}: {first[0]} {'; '.join(first[1])}{more}")
 
 
 # -- the data layer's refusals ---------------------------------------------------------------
@@ -95,6 +116,15 @@ class InvalidPhone(DomainError):
 
 class TokenRefused(DomainError):
     """The token is unknown, revoked, or its user is gone."""
+
+
+class NotSaved(DomainError):
+    """The state file could not record a change (disk full, I/O error, file
+    removed): the change was not made, in memory or on disk."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"the change could not be saved to the state file: {reason}")
 
 
 # -- HTTP answers ----------------------------------------------------------------------------
@@ -150,6 +180,16 @@ class MethodNotAllowed(HTTPError):
 class PayloadTooLarge(HTTPError):
     status_code = 413
     default_message = "Payload Too Large"
+
+
+class HeadTooLarge(HTTPError):
+    status_code = 431
+    default_message = "Request Header Fields Too Large"
+
+
+class ServiceUnavailable(HTTPError):
+    status_code = 503
+    default_message = "Service Unavailable"
 
 
 class UnsupportedMediaType(HTTPError):

@@ -6,6 +6,9 @@ SIGTERM that default handler kills the process, so nothing after
 `uvicorn.run` would run (exit summaries, exit status). Inside this context
 SIGTERM raises KeyboardInterrupt instead, which `uvicorn.run` swallows as it
 does for Ctrl-C, and the caller carries on.
+
+`ignoring_stop_signals` then covers the last step (closing the state file):
+another Ctrl-C or SIGTERM there is ignored rather than cutting it short.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["sigterm_as_interrupt"]
+__all__ = ["ignoring_stop_signals", "sigterm_as_interrupt"]
 
 
 @contextlib.contextmanager
@@ -33,3 +36,16 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def ignoring_stop_signals() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -4,20 +4,25 @@ spec and fixtures on 127.0.0.1:8000 and prints a curl to paste."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import importlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dentare_spec import Profile, SpecError, default_spec_path
 
 from ._exceptions import MockError
 from ._resources import default_fixtures_dir
-from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds
+from .settings import MAX_LATENCY_MS, FaultSettings, MockSettings, parse_fault_kinds, settings_to_json
 from .store.documents import read_json
+from .store.pg import is_postgres_url, redacted
+from .web.control_guard import admin_key_problem, is_loopback
 
 __all__ = ["main"]
 
@@ -29,12 +34,25 @@ SUBCOMMANDS = {
     "import-csv": "mockserver.tools.csv_import",
     "postman": "mockserver.tools.postman.cli",
 }
+#: One line each for `dentare-mock --help` (the tools are not imported to print it).
+SUBCOMMAND_HELP = {
+    "proxy": "forward to a live deployment and report each request or answer that breaks the spec",
+    "import-csv": "import patients from a CSV file into one account (a running mock or a state file)",
+    "postman": "write the Postman collection and environment generated from the spec",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    width = max(map(len, SUBCOMMAND_HELP)) + 2
+    epilog = "subcommands (dentare-mock NAME --help for their options):\n" + "\n".join(
+        f"  {name:<{width}}{line}" for name, line in SUBCOMMAND_HELP.items()
+    )
     parser = argparse.ArgumentParser(
         prog="dentare-mock",
+        usage="dentare-mock [options]\n       dentare-mock {" + ",".join(SUBCOMMANDS) + "} ...",
         description="Stateful mock of the Dentare Patients API, generated from its OpenAPI spec.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
@@ -56,7 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=MockSettings.seed,
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
-                        help="load the state from this file at start (if it exists) and save it on shutdown")
+                        help="keep the state in this SQLite file (e.g. state.db): created from the fixtures if "
+                             "missing, loaded at start, and every acknowledged write is in it before the answer; "
+                             "a JSON state file of an earlier version is migrated (the JSON kept as FILE.bak)")
+    parser.add_argument("--shutdown-timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="on Ctrl-C or SIGTERM, wait at most this long for requests in progress before "
+                             "closing the state file (default: %(default)s; docker stop waits 10)")
+    parser.add_argument("--store", default="memory", metavar="memory|postgresql://USER@HOST:PORT/DB",
+                        help="where the state lives: in this process (default), or in a PostgreSQL database that "
+                             "several mock processes share (created and migrated at start, fixtures loaded if empty)")
+    parser.add_argument("--pool-size", type=int, default=MockSettings.pool_size, metavar="N",
+                        help="connections per process to a PostgreSQL store (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="serve with N processes on one port (PostgreSQL store only; default: %(default)s)")
     parser.add_argument("--admin-key", default=os.environ.get(ADMIN_KEY_ENV),
                         help=f"let non-loopback clients use /__mock with this key (or set {ADMIN_KEY_ENV})")
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -89,7 +119,10 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         generate_account=args.generate_account,
         seed=args.seed,
         state_file=args.state_file,
+        store=args.store,
+        pool_size=args.pool_size,
         admin_key=args.admin_key or None,
+        host=args.host,
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
@@ -110,7 +143,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     if settings.state_file is not None and not settings.state_file.parent.is_dir():
         return _fail(f"--state-file: the folder {settings.state_file.parent} does not exist")
+    if settings.admin_key is not None and (problem := admin_key_problem(settings.admin_key)):
+        return _fail(f"--admin-key: {problem}")
+    if not 0 <= args.shutdown_timeout <= 3600:
+        return _fail("--shutdown-timeout must be between 0 and 3600 seconds")
+    shared = is_postgres_url(settings.store)
+    if settings.store != "memory" and not shared:
+        return _fail(f"--store {settings.store!r}: use memory or a postgresql:// URL")
+    if args.workers < 1 or args.pool_size < 1:
+        return _fail("--workers and --pool-size must be 1 or more")
+    if args.workers > 1 and not shared:
+        return _fail("--workers needs --store postgresql://...: with the memory store each process would have "
+                     "its own state")
+    if shared and settings.state_file is not None:
+        return _fail("--state-file is for the memory store; a PostgreSQL store keeps every write itself")
+    busy = _port_in_use(args.host, args.port)
+    if busy:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {busy}; pick another port with --port")
     _configure_logging(args.log_level)
+    if args.workers > 1:
+        return _serve_workers(args, settings)
+    existed = settings.state_file is not None and settings.state_file.exists()
     # Start-up makes millions of objects that live as long as the server, and
     # next to no garbage cycles (under 1 MiB): the collector is off while it
     # runs and what it made is frozen, never walked, not even once (each pass
@@ -120,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .web.app import create_app
 
         app = create_app(settings)
+        if shared:
+            asyncio.run(app.state.backend.prepare())  # migrate and seed before the port opens
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
     finally:
@@ -128,19 +183,62 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    from ._signals import sigterm_as_interrupt
+    from ._signals import ignoring_stop_signals, sigterm_as_interrupt
+    from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, app.state.decisions.profile)
-    # lifespan="on": the state file is saved in the lifespan's shutdown, so it must run.
+    _banner(base_url, settings, args.host, _live_fixture_token(settings, app.state.backend),
+            existed, app.state.decisions.profile)
+    # lifespan="on": the state file is closed in the lifespan's shutdown. The
+    # graceful timeout bounds how long a slow client can hold that up.
     with sigterm_as_interrupt():
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    server_header=False, date_header=True, lifespan="on")
-    return 1 if app.state.backend.save_error else 0
+                    server_header=False, date_header=True, lifespan="on",
+                    timeout_graceful_shutdown=args.shutdown_timeout,
+                    # Parse errors and the head limit answered in the API's JSON shape, while reading.
+                    http=http_protocol(settings.max_header_bytes))
+    backend = app.state.backend
+    with ignoring_stop_signals():  # a second (or third) Ctrl-C must not cut the close short
+        backend.shutdown()  # again: a second Ctrl-C makes uvicorn skip the lifespan shutdown
+    if backend.save_error:
+        print(f"dentare-mock: error: {backend.save_error}", file=sys.stderr)
+        return 1
+    return 0
 
 
-def _banner(base_url: str, settings: MockSettings, host: str, profile: Profile) -> None:
-    token = _sample_token(settings.fixtures_dir)
+def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
+    """N uvicorn processes on one port, each building its app from the settings
+    (web/app.py `create_app_from_env`) against the one shared database."""
+    import uvicorn
+
+    from dentare_spec import load_spec
+
+    from ._signals import sigterm_as_interrupt
+    from .store.pg.backend import PostgresBackend
+    from .web.app import SETTINGS_ENV, build_backend
+
+    try:
+        spec = load_spec(settings.spec_path, settings.profile)
+        backend = build_backend(settings, spec)
+        assert isinstance(backend, PostgresBackend)
+        asyncio.run(backend.prepare())  # once here, so the workers find it done
+    except (MockError, SpecError) as exc:
+        return _fail(str(exc))
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host,
+            _live_fixture_token(settings, backend), False, spec.profile or spec.catalogue.defaults, args.workers)
+    with sigterm_as_interrupt():
+        uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
+                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on",
+                    timeout_graceful_shutdown=args.shutdown_timeout)
+    return 0
+
+
+def _banner(
+    base_url: str, settings: MockSettings, host: str, token: str | None, existed: bool, profile: Profile,
+    workers: int = 1,
+) -> None:
+    root = base_url.rsplit("/api", 1)[0]
     print(f"Dentare mock serving {settings.spec_path}", flush=True)
     if settings.profile is not None:
         differences = ", ".join(f"{point}={alternative}" for point, alternative in profile.differences.items())
@@ -149,31 +247,64 @@ def _banner(base_url: str, settings: MockSettings, host: str, profile: Profile) 
     if token:
         print("  Try it:")
         print(f'    curl {base_url}/me.json -H "Authorization: Bearer {token}" -H "Accept: application/json"')
-    root = base_url.rsplit("/api", 1)[0]
+    else:
+        print(f"  No fixture token is live in this state: create one on {root}/__mock/tokens")
+        print(f"  (or: curl -X POST {root}/__mock/accounts/1/tokens -H 'Content-Type: application/json' "
+              "-d '{\"name\": \"try\"}')")
     print(f"  API reference: {root}/docs    API Tokens page: {root}/__mock/tokens")
     print(f"  Control API: {root}/__mock (reset, tokens, state)")
     if settings.state_file is not None:
-        loaded = "loaded from" if settings.state_file.exists() else "fixtures; saved on shutdown to"
-        print(f"  State: {loaded} {settings.state_file}")
+        loaded = "loaded from" if existed else "the fixtures, kept in"
+        print(f"  State: {loaded} {settings.state_file} (every acknowledged write is saved before the answer)")
+    if is_postgres_url(settings.store):
+        processes = f"{workers} processes" if workers > 1 else "1 process"
+        print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {settings.pool_size} connections each)")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.admin_key:
+    if not (host == "localhost" or is_loopback(host)) and not settings.admin_key:
         print("  Note: bound beyond loopback; /__mock refuses non-loopback clients unless --admin-key is set.")
     print(flush=True)
 
 
-def _sample_token(fixtures_dir: Path | None) -> str | None:
-    """A live fixture token for the banner's curl (fixtures keep them in clear)."""
+def _live_fixture_token(settings: MockSettings, backend: Any) -> str | None:
+    """A token for the banner's curl that works in the state as loaded: only the
+    fixtures know secrets in clear, and a state (file or database) may have revoked them."""
+
+    async def first_live() -> str | None:
+        try:
+            for secret in _fixture_secrets(settings.fixtures_dir):
+                try:
+                    await backend.authenticate(secret)
+                except MockError:
+                    continue
+                return secret
+            return None
+        finally:
+            if is_postgres_url(settings.store):
+                await backend.close()  # its pool belongs to this loop; the server opens its own
+
+    return asyncio.run(first_live())
+
+
+def _fixture_secrets(fixtures_dir: Path | None) -> list[str]:
     if fixtures_dir is None or not (fixtures_dir / "accounts.json").exists():
-        return None
+        return []
     try:
         accounts = read_json(fixtures_dir / "accounts.json").get("accounts", [])
     except MockError:
-        return None
-    for account in accounts:
-        for token in account.get("tokens", []):
-            if token.get("token") and not token.get("revoked"):
-                return str(token["token"])
+        return []
+    return [str(t["token"]) for a in accounts for t in a.get("tokens", []) if t.get("token")]
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on, or None; checked before the (maybe slow) start-up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
     return None
 
 

@@ -237,6 +237,10 @@ def _listed_per_page_maximum(spec: ApiSpec) -> int:
 
 
 def _guide_answer_fields(spec: ApiSpec) -> dict[str, frozenset[str]]:
+    # Fields the profile adds beyond the guide's (extra_fields=allowed) come with every answer.
+    added = frozenset(object_shape(spec.schema("PatientRecord")).properties) - frozenset(
+        object_shape(spec.guide_contract().schema("PatientRecord")).properties
+    )
     found: dict[str, frozenset[str]] = {}
     for operation_id, example in GUIDE_ANSWER_EXAMPLES.items():
         operation = spec.operation(operation_id)
@@ -247,5 +251,5 @@ def _guide_answer_fields(spec: ApiSpec) -> dict[str, frozenset[str]]:
                 f"{spec.source}: answer_fields=as_guide_examples reads the example {example!r} of "
                 f"{operation.label}'s {operation.success_status} answer, which has no `data` object"
             )
-        found[operation_id] = frozenset(data)
+        found[operation_id] = frozenset(data) | added
     return found

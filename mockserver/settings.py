@@ -5,14 +5,22 @@ Plain data only (it is read by every layer, so it imports none of them).
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dentare_spec import default_spec_path
 
 from ._resources import default_fixtures_dir
 
-__all__ = ["FAULT_KINDS", "MAX_LATENCY_MS", "FaultSettings", "MockSettings", "parse_fault_kinds"]
+__all__ = [
+    "FAULT_KINDS", "MAX_LATENCY_MS", "FaultSettings", "MockSettings", "parse_fault_kinds", "settings_from_json",
+    "settings_to_json",
+]
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "drop")
 MAX_LATENCY_MS = 60_000
@@ -68,6 +76,9 @@ class MockSettings:
     state_file: Path | None = None
     #: Lets the control API answer clients other than loopback that send it.
     admin_key: str | None = None
+    #: The address or name the server is bound to (`--host`): besides loopback names,
+    #: the control API answers requests addressed to it (its Host check, web/control_guard.py).
+    host: str | None = None
     #: Fault and latency injection for API requests (web/faults.py); None injects nothing.
     faults: FaultSettings | None = None
     #: Keep the answers to reads until the data they show changes (api/answers.py),
@@ -80,3 +91,60 @@ class MockSettings:
     max_body_bytes: int = 1_048_576
     #: Request line and headers together; larger requests get 431.
     max_header_bytes: int = 32_768
+    #: Where the state lives: "memory" (this process) or a PostgreSQL URL
+    #: (postgresql://user@host:port/db), which any number of mock processes may share.
+    store: str = "memory"
+    #: Connections each process keeps open to a PostgreSQL store.
+    pool_size: int = 4
+
+
+# -- settings across processes ---------------------------------------------------------------
+# `dentare-mock --workers N` starts N server processes, each building its app
+# from the settings the CLI made: they travel as JSON in an environment variable.
+
+
+def settings_to_json(settings: MockSettings) -> str:
+    return json.dumps(_plain(settings))
+
+
+def settings_from_json(text: str) -> MockSettings:
+    """The settings `settings_to_json` wrote; ValueError if they are not such settings."""
+    value = _typed(MockSettings, json.loads(text))
+    assert isinstance(value, MockSettings)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(item) for item in value)
+    return value
+
+
+def _typed(kind: Any, value: Any) -> Any:
+    """`value` (plain JSON) as `kind`, a type hint of the settings' fields."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        real = [a for a in args if a is not type(None)]
+        return _typed(real[0], value) if len(real) == 1 else value
+    if origin is tuple:
+        return tuple(_typed(args[0], item) for item in value)
+    if origin is frozenset:
+        return frozenset(_typed(args[0], item) for item in value)
+    if kind is Path:
+        return Path(value)
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        known = {f.name for f in dataclasses.fields(kind)}
+        unknown = set(value) - known
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        return kind(**{name: _typed(hints[name], item) for name, item in value.items()})
+    return value

@@ -9,10 +9,16 @@
 - `tokens`: the fixture tokens by account, read from fixtures/accounts.json.
 - `require_tool`: skip when an external tool (newman, chromium, ...) is missing,
   except in CI (DENTARE_REQUIRE_TOOLS=1), where a missing tool fails the test.
+- `postgres_dsn`: a PostgreSQL server for the session: $DENTARE_TEST_POSTGRES_DSN
+  when CI gives one, else a throwaway cluster (.ci/postgres.sh, initdb and pg_ctl
+  required like any tool) on a free loopback port, stopped at the end;
+  `new_database(name)` makes an empty database on it and gives its DSN;
+  `pg_mock_server`: the mock on its own database, as `mock_server` is in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -68,7 +74,7 @@ class RunningMock:
     _final_output: str = ""
 
     def reset(self) -> None:
-        httpx.post(f"{self.root_url}/__mock/reset", timeout=30).raise_for_status()
+        httpx.post(f"{self.root_url}/__mock/reset", json={}, timeout=30).raise_for_status()
 
     def stop(self) -> None:
         if self.process is None:
@@ -189,18 +195,76 @@ def tokens() -> dict[int, AccountTokens]:
     return load_tokens()
 
 
+def require(name: str, hint: str = "bash .ci/run installs it") -> str:
+    """The path of an external tool; skip without it, fail in CI (DENTARE_REQUIRE_TOOLS=1)."""
+    found = shutil.which(name) or _local_node_tool(name)
+    if found:
+        return found
+    message = f"{name} is not installed ({hint})"
+    if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def require_tool() -> Callable[[str], str]:
-    def require(name: str) -> str:
-        found = shutil.which(name) or _local_node_tool(name)
-        if found:
-            return found
-        message = f"{name} is not installed (bash .ci/run installs it)"
-        if os.environ.get("DENTARE_REQUIRE_TOOLS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
     return require
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+POSTGRES_DSN_ENV = "DENTARE_TEST_POSTGRES_DSN"
+POSTGRES_SCRIPT = ROOT / ".ci" / "postgres.sh"
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get(POSTGRES_DSN_ENV)
+    if given:
+        yield given
+        return
+    for tool in ("initdb", "pg_ctl"):
+        require(tool, "apt-get install postgresql, or set DENTARE_TEST_POSTGRES_DSN")
+    folder = Path(tempfile.mkdtemp(prefix="dentare-pg-"))  # not under pytest's tmp: the server's user must reach it
+    env = {**os.environ, "DENTARE_PG_PORT": str(free_port())}
+    started = subprocess.run(["bash", str(POSTGRES_SCRIPT), "start", str(folder)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        pytest.fail(f"cannot start a PostgreSQL cluster: {started.stderr[-2000:]}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(POSTGRES_SCRIPT), "stop", str(folder)], env=env, capture_output=True,
+                       timeout=120)
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres_dsn: str) -> Callable[[str], str]:
+    """`new_database(name)`: an empty database on the session's server (dropped first if
+    left over), its DSN. Names get the process id, so runs sharing a server do not meet."""
+    import asyncpg
+
+    def make(name: str) -> str:
+        database = f"t{os.getpid()}_{name}"
+
+        async def create() -> None:
+            conn = await asyncpg.connect(postgres_dsn)
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                await conn.execute(f'CREATE DATABASE "{database}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        return postgres_dsn.rsplit("/", 1)[0] + "/" + database
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pg_mock_server(new_database: Callable[[str], str]) -> Iterator[RunningMock]:
+    with spawn_mock("--store", new_database("mock")) as mock:
+        yield mock
 
 
 def _local_node_tool(name: str) -> str | None:

@@ -169,12 +169,16 @@ def _fuzz(ctx: RunContext, mode: GenerationMode) -> None:
         # The run's seed, as @seed sets it (@seed itself would also turn the example database off), and one
         # key per check and operation in that database (the sender's code is the same for all): a failure one
         # runner found is replayed first by every runner sharing --example-db.
-        test._hypothesis_internal_use_seed = ctx.config.seed
-        test._hypothesis_internal_database_key = f"dentare-contract {ctx.current} {op.label}".encode()
+        internals: Any = test  # hypothesis's own attributes, which it reads from the test function
+        internals._hypothesis_internal_use_seed = ctx.config.seed
+        internals._hypothesis_internal_database_key = f"dentare-contract {ctx.current} {op.label}".encode()
         try:
             test()
         except FailureGroup as exc:
             failures.append(_failure(ctx.current, op, exc, seen["last"]))
+        except hypothesis.errors.Unsatisfiable:
+            # Nothing of this operation can be made invalid (a profile left it no parameter to break).
+            continue
     if failures:
         first = failures[0]
         if len(failures) > 1:

@@ -8,6 +8,8 @@ from .._exceptions import (
     InvalidPhone,
     Missing,
     NotFound,
+    NotSaved,
+    ServiceUnavailable,
     Taken,
     TokenRefused,
     Unauthorized,
@@ -21,7 +23,8 @@ __all__ = ["http_error", "in_words"]
 
 def http_error(error: DomainError, wording: Wording = AS_DOCUMENTED) -> HTTPError:
     """404 for anything missing (another account's patient included), 401 for a
-    refused token, 422 for a taken value or a phone that cannot be read."""
+    refused token, 422 for a taken value or a phone that cannot be read, 503
+    for a change the state file could not record (nothing was changed)."""
     if isinstance(error, Missing):
         return NotFound(wording.page_not_found if error.what == "page" else None)
     if isinstance(error, TokenRefused):
@@ -30,6 +33,8 @@ def http_error(error: DomainError, wording: Wording = AS_DOCUMENTED) -> HTTPErro
         return ValidationFailed({error.field: [messages.TAKEN]})
     if isinstance(error, InvalidPhone):
         return ValidationFailed({"phone": [messages.phone_message(error.reason)]})
+    if isinstance(error, NotSaved):
+        return ServiceUnavailable(f"Service Unavailable: {error}; nothing was changed, retry later")
     raise TypeError(f"no answer for {type(error).__name__}")  # a new DomainError needs a line here
 
 

@@ -8,6 +8,7 @@ functions, never the text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._exceptions import NotFound, Unauthorized, ValidationFailed
@@ -33,10 +34,15 @@ __all__ = [
     "Wording",
     "at_least",
     "at_most",
+    "bad_date_format",
+    "bad_phone_country",
     "column_without_name",
+    "csv_date",
     "csv_unreadable",
+    "did_you_mean",
     "greater_than",
     "less_than",
+    "one_of",
     "phone_message",
     "row_width",
     "too_long",
@@ -144,3 +150,29 @@ def column_without_name(index: int) -> str:
 
 def row_width(cells: int, columns: int) -> str:
     return f"has {cells} cells; the header has {columns}"
+
+
+def did_you_mean(column: str) -> str:
+    """A header cell that is not a column but looks like one (`First Name`)."""
+    return f"is not a permitted field; did you mean {column}?"
+
+
+def one_of(values: Iterable[object]) -> str:
+    """An enumerated cell not among the values: which ones are."""
+    listed = ", ".join(str(v) for v in values)
+    return f"is not included in the list: {listed}"
+
+
+def csv_date(date_format: str | None) -> str:
+    """A date cell that is not a date in the file's format (YYYY-MM-DD unless told)."""
+    if date_format:
+        return f"is not a date as {date_format}"
+    return "is not a date as YYYY-MM-DD (1990-05-15); for a file of other dates pass --date-format, e.g. DD.MM.YYYY"
+
+
+def bad_date_format(value: str) -> str:
+    return f"{value!r} is not a date format: use DD, MM and YYYY once each, e.g. DD.MM.YYYY or MM/DD/YYYY"
+
+
+def bad_phone_country(value: str) -> str:
+    return f"{value!r} is not a two-letter country code (MK, XK, AL)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,12 @@ __all__ = ["dump_json", "error_response", "json_response"]
 
 
 def dump_json(value: Any) -> bytes:
-    return orjson.dumps(value)
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON does not (a `page` of 30 digits
+        # is answered as sent where no maximum bounds it).
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:

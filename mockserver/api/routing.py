@@ -38,6 +38,7 @@ from .answers import AnswerCache
 from .auth import bearer_token
 from .errors import http_error, in_words
 from .handlers import Handler, RequestContext
+from .inputs import loads
 from .responses import dump_json
 from .shaping import Shaper, compile_shaper, keeping
 from .validation import RequestValidator
@@ -207,7 +208,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     declared = _header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"Payload Too Large: the body limit is {limit} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -235,7 +236,7 @@ def _parse_json(scope: Scope, raw: bytes, rules: ApiRules) -> Any:
     if not raw.strip():
         raise _malformed("Malformed JSON: the body is empty; send a JSON object", rules)
     try:
-        return orjson.loads(raw)
+        return loads(raw)  # orjson, and numbers beyond the float range (inputs.py)
     except orjson.JSONDecodeError as exc:
         raise _malformed(f"Malformed JSON: {_short(str(exc))}", rules) from None
 

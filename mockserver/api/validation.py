@@ -28,8 +28,9 @@ from .._exceptions import NotFound, ValidationFailed
 from ..decisions import ApiRules
 from ..domain.text import trim
 from . import messages
+from .inputs import deep_fields, integer, is_date, shallow
 
-__all__ = ["RequestValidator", "ValidatedQuery"]
+__all__ = ["RequestValidator", "ValidatedQuery", "compile_schema", "schema_errors"]
 
 # ASCII digits only: `\d` would take "١" or "１" and int() would read them as 1.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -80,8 +81,9 @@ class RequestValidator:
             {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
         ) if rules.malformed_id_unprocessable else None
         self._trim = rules.trim_whitespace
+        # The guide's types: the decided document widens a text field's to the values cast to it.
         self._casts = {
-            name: value_type(sub) for name, sub in object_shape(operation.body_schema or {}).properties.items()
+            name: value_type(sub) for name, sub in object_shape(contract.body_schema or {}).properties.items()
         } if rules.coerce_types else None
 
     # -- path -------------------------------------------------------------------------------
@@ -170,10 +172,11 @@ class RequestValidator:
             fields = {name: trim(value) if isinstance(value, str) else value for name, value in fields.items()}
         if self._casts is not None:
             fields = {name: _cast(value, self._casts.get(name)) for name, value in fields.items()}
-        errors: dict[str, list[str]] = {}
-        for error in self._body_validator.iter_errors(fields):
-            for field, message in _messages(error):
-                _add(errors, field, message)
+        # Values nested too deep for the validator: it checks an empty stand-in, and they are invalid.
+        deep = deep_fields(fields)
+        errors = schema_errors(self._body_validator, shallow(fields, deep) if deep else fields)
+        for name in deep:
+            errors.setdefault(name, [messages.INVALID])
         if errors:
             raise ValidationFailed(errors)
         # JSON Schema counts 7.0 as an integer; store 7, so it is answered as 7.
@@ -239,7 +242,7 @@ def _coerce(param: Parameter, raw: str) -> Any:
         return raw if raw != "" or "enum" in param.schema else _ABSENT
     if kind == "integer":
         if _INTEGER.fullmatch(raw):
-            return int(raw)
+            return integer(raw)  # any number of digits (int() refuses more than 4300)
         if _DECIMAL.fullmatch(raw):
             return float(raw)
         return raw
@@ -251,7 +254,22 @@ def _coerce(param: Parameter, raw: str) -> Any:
 
 
 def _compile(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+    # `date`: jsonschema-rs takes year 0000 and negative years; no client date type holds them.
+    return jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True, formats={"date": is_date})
+
+
+def compile_schema(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+    """A validator for any schema of the spec, with the formats the API checks."""
+    return _compile(schema)
+
+
+def schema_errors(validator: jsonschema_rs.Validator, document: Any) -> dict[str, list[str]]:
+    """Rails-style messages by field for every violation of `document`."""
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(document):
+        for field, message in _messages(error):
+            _add(errors, field, message)
+    return errors
 
 
 def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
@@ -322,15 +340,11 @@ def _message(name: str, kind: Any, instance: Any, error: jsonschema_rs.Validatio
 
 
 def _cast(value: Any, kind: str | None) -> Any:
-    """`value` as Rails casts it to a field of JSON type `kind` (type_coercion=coerce); what
-    does not cast stays as it is, for validation to refuse."""
+    """`value` as Rails casts it to a text field (type_coercion=coerce: a number or
+    boolean is its text); anything else stays as it is, for validation to judge."""
     if kind == "string" and isinstance(value, bool):
         return "true" if value else "false"
     if kind == "string" and isinstance(value, (int, float)):
         return str(value)
-    if kind == "integer" and isinstance(value, str) and _INTEGER.fullmatch(value.strip()) and len(value) <= 20:
-        return int(value)
-    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
-        return value.strip().lower() in ("true", "1")
     return value
 

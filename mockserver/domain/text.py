@@ -3,22 +3,33 @@
 Clinics in Albania, Kosovo and North Macedonia store the same surname as
 "Hoxha", "Hodža" or "Хоџа". Search must find all of them from any of them, and
 `lang` must show any of them in the reader's script, so both directions live
-here, in small hand-written tables (no third-party transliterator).
+here, in small hand-written tables: no transliteration library reads Albanian
+Latin as Macedonian Cyrillic (cyrtranslit's Macedonian expects č ǵ ḱ, and
+`transliterate` and `unidecode` are GPL). The one library used is anyascii
+(ISC), for `lang=en`'s ASCII spelling of letters outside these alphabets
+(Greek, Hangul, ...), after the tables have spelled the region's own.
+
+`lang=mk` writes Macedonian orthography, which puts a ј between и and а in
+names (Maria -> Марија, Arianit -> Аријанит); `lang=en` is plain ASCII, the
+region's marked letters spelled by their sound (Çelë -> Cele, Šehu -> Shehu,
+Hodžić -> Hodzhikj, as Хоџиќ romanizes).
 
 The search key is an ASCII spelling in which Albanian letters, Macedonian
 Cyrillic and its romanizations coincide:
 
     xh џ dž -> dzh   x ѕ -> dz   ç č ч ch -> c   sh ш š -> sh   zh ж ž -> zh
     q ќ ć kj -> kj   gj ѓ đ -> gj   nj њ -> nj   lj љ -> lj   ë -> e   y -> i
-    w -> v   dh -> d   th -> t   ll -> l   rr -> r
+    w -> v   dh -> d   th -> t   ll -> l   rr -> r   ia ија -> ija
 
 Two choices differ from a letter-for-letter mapping, both for findability:
 `ç`/`ч` fold to plain `c` (the spec promises that `ç` matches `c`, so `cela`
 must find "Çela"; the romanized `ch` folds there too, so "Chedenka" finds
 "Чеденка"), and the Albanian digraphs `dh th ll rr` and the letters `y w` fold
-to what `to_cyrillic` writes for them (д т л р и в). Hence the key of any
-name equals the key of its display in every language: a user can search with
-what `lang=mk` showed them.
+to what `to_cyrillic` writes for them (д т л р и в). The Macedonian ј of
+"Марија" is put into every "ia" of a key ("Maria" and "Marija" both key as
+"marija"): inserting a letter, unlike dropping one, keeps every substring of a
+name a substring of its key. Hence the key of any name equals the key of its
+display in every language: a user can search with what `lang=mk` showed them.
 """
 
 from __future__ import annotations
@@ -26,7 +37,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["WHITESPACE", "fold", "is_cyrillic", "localize", "to_cyrillic", "to_latin", "trim"]
+from anyascii import anyascii
+
+__all__ = ["WHITESPACE", "fold", "is_cyrillic", "localize", "to_ascii", "to_cyrillic", "to_latin", "trim"]
 
 # -- Cyrillic -> Latin --------------------------------------------------------------------
 
@@ -60,10 +73,12 @@ _TO_LATIN: dict[str, dict[int, str]] = {"en": _latin_table(_MK_EN), "sq": _latin
 
 # -- Latin -> Macedonian Cyrillic ---------------------------------------------------------
 
-# Digraphs first, longest first, so "xh" is never read as "x" + "h".
+# Digraphs first, longest first, so "xh" is never read as "x" + "h"; "ia" is
+# the Macedonian "ија" (Марија).
 _DIGRAPHS_CYR: dict[str, str] = {
     "dzh": "џ", "dž": "џ", "xh": "џ", "dh": "д", "th": "т", "ll": "л", "rr": "р",
     "ch": "ч", "sh": "ш", "zh": "ж", "gj": "ѓ", "nj": "њ", "lj": "љ", "kj": "ќ", "dz": "ѕ",
+    "ia": "ија",
 }  # fmt: skip
 _LETTERS_CYR: dict[str, str] = {
     "a": "а", "b": "б", "c": "ц", "ç": "ч", "d": "д", "e": "е", "ë": "е", "f": "ф",
@@ -76,6 +91,12 @@ _TO_CYRILLIC = {ord(c): cyr for c, cyr in _LETTERS_CYR.items()}
 _TO_CYRILLIC.update({ord(c.upper()): cyr.upper() for c, cyr in _LETTERS_CYR.items()})
 _TO_CYRILLIC[ord("ǅ")] = "Џ"  # the title-case form of ǆ
 _DIGRAPH_RE = re.compile("|".join(sorted(_DIGRAPHS_CYR, key=len, reverse=True)), re.IGNORECASE)
+# lang=en: the region's marked Latin letters spelled by their sound, as fold reads them.
+_TO_ASCII = _latin_table({
+    "ç": "c", "ë": "e", "č": "ch", "š": "sh", "ž": "zh", "ć": "kj", "đ": "gj", "ǆ": "dzh",
+    "ð": "dh", "þ": "th", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i",
+})  # fmt: skip
+_TO_ASCII[ord("ǅ")] = "Dzh"
 # Latin letters with marks that the tables above do not name: read as their base letter.
 _KEEP_MARKED = frozenset("çÇëËčČćĆđĐšŠžŽǆǅǄ")
 _MARKED_LATIN_RE = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
@@ -114,6 +135,8 @@ def _fold_latin(s: str) -> str:
         s = s.replace("w", "v")
     if "y" in s:
         s = s.replace("y", "i")
+    if "ia" in s:
+        s = s.replace("ia", "ija")
     return s
 
 
@@ -158,6 +181,8 @@ def fold(s: str) -> str:
     s = s.translate(_FOLD)
     if not s.isascii():
         s = unicodedata.normalize("NFKD", s).translate(_FOLD_MARKS)
+    if "ia" in s:  # after the letters are in: "иа", "ýa" and "ia" all key as "ija"
+        s = s.replace("ia", "ija")
     return s
 
 
@@ -203,11 +228,35 @@ def to_latin(s: str, lang: str = "en") -> str:
     return _WORD_RE.sub(word, s)
 
 
+def to_ascii(s: str) -> str:
+    """`s` in ASCII, for display with `lang=en`: Cyrillic as its ASCII Macedonian
+    romanization (`to_latin`), the region's marked Latin letters by their sound
+    as `fold` reads them (ç ë -> c e, š ž č -> sh zh ch, ć đ -> kj gj), any
+    other letter as anyascii spells it (é -> e, ß -> ss, Σοφία -> Sofia).
+    A word in capitals stays in capitals ("ŠEHU" -> "SHEHU").
+    """
+    if s.isascii():
+        return s
+    # Composed before romanizing, never after: "З̌" is "Z" + a caron, not "Ž".
+    s = to_latin(unicodedata.normalize("NFC", s), "en")
+
+    def word(match: re.Match[str]) -> str:
+        text = match.group()
+        spelled = text.translate(_TO_ASCII)
+        if not spelled.isascii():  # marks the tables do not name go, as fold drops them (ӝ -> ж -> zh)
+            bare = "".join(c for c in unicodedata.normalize("NFKD", spelled) if not unicodedata.combining(c))
+            spelled = to_latin(unicodedata.normalize("NFC", bare), "en").translate(_TO_ASCII)
+        ascii_text = str(anyascii(spelled))
+        return ascii_text.upper() if len(text) > 1 and text.isupper() else ascii_text
+
+    return str(anyascii(_WORD_RE.sub(word, s)))  # what is left between words: ’ – « »
+
+
 def to_cyrillic(s: str) -> str:
     """Latin letters in Macedonian Cyrillic, for display with `lang=mk`.
 
     The Latin is read as Albanian or romanized Macedonian, digraphs first
-    ("Maria Hoxha" -> "Мариа Хоџа", "Stojanovski" -> "Стојановски", "Thaçi"
+    ("Maria Hoxha" -> "Марија Хоџа", "Stojanovski" -> "Стојановски", "Thaçi"
     -> "Тачи"). Cyrillic text is returned unchanged; case is kept.
     """
     if not s.isascii():
@@ -217,9 +266,11 @@ def to_cyrillic(s: str) -> str:
 
 
 def localize(s: str, lang: str) -> str:
-    """`s` in the script of `lang`: `mk` Cyrillic, `en` and `sq` Latin."""
+    """`s` in the script of `lang`: `mk` Cyrillic, `en` ASCII, `sq` Latin (Albanian spelling)."""
     if lang == "mk":
         return to_cyrillic(s)
+    if lang == "en":
+        return to_ascii(s)
     if lang in _TO_LATIN:
         return to_latin(s, lang)
     raise ValueError(f"unknown language {lang!r}: expected 'en', 'sq' or 'mk'")
@@ -227,8 +278,10 @@ def localize(s: str, lang: str) -> str:
 
 def _digraph_to_cyrillic(match: re.Match[str]) -> str:
     text = match.group()
-    letter = _DIGRAPHS_CYR[text.lower()]
-    return letter.upper() if text[0].isupper() else letter
+    letters = _DIGRAPHS_CYR[text.lower()]
+    if not text[0].isupper():
+        return letters
+    return letters.upper() if text.isupper() and len(letters) > 1 else letters.capitalize()
 
 
 def _strip_marks(match: re.Match[str]) -> str:

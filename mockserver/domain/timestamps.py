@@ -18,7 +18,8 @@ def now_ms() -> int:
 def format_timestamp(epoch_ms: int) -> str:
     seconds, millis = divmod(epoch_ms, 1000)
     moment = datetime.fromtimestamp(seconds, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+    # The year by hand: strftime's %Y does not pad years before 1000 ("100-01-01").
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
 def parse_timestamp(text: str) -> int:

@@ -72,7 +72,7 @@ def email_parts(email: str) -> tuple[str, str | None]:
 
 
 def digits_text(p: Patient) -> str:
-    return phone_search_digits(p.phone_e164, p.phone_country)
+    return phone_search_digits(p.phone_e164)
 
 
 def digit_grams(text: str) -> set[str]:

@@ -3,10 +3,12 @@
 `Backend` is the one interface above the data layer: every request handler
 and control endpoint talks to it, and awaits it, so a backend may keep the
 state in this process (memory_backend.py) or in a database shared by several
-processes. Refusals are domain errors (`Missing`, `Taken`, `TokenRefused`);
-the API layer turns them into answers. At the open points that live in the
-data a backend answers by its `StoreRules` (defined with the other decisions
-in mockserver/decisions.py, re-exported here), given when it is built.
+processes. Refusals are domain errors (`Missing`, `Taken`, `TokenRefused`,
+and `NotSaved` for a write that could not be made durable, which then changed
+nothing); the API layer turns them into answers. A write returns only once it
+is durable, when the backend keeps a state file. At the open points that live
+in the data a backend answers by its `StoreRules` (defined with the other
+decisions in mockserver/decisions.py, re-exported here), given when it is built.
 
 A backend may let the API keep its answers to reads (api/answers.py) by
 versioning its data: `answers_version` (the one method that is not awaited:
@@ -94,10 +96,21 @@ class Backend(Protocol):
         """The whole state as a document (store/documents.py)."""
 
     async def replace(self, document: Any) -> None:
-        """The state becomes `document`; FixtureError (and no change) if it is not one."""
+        """The state becomes `document`, tokens included; FixtureError (InvalidState
+        when a value breaks the API's rules) and no change if it is not one."""
 
     async def reset(self) -> None:
-        """Back to the fixtures."""
+        """Accounts and patients back to the fixtures; every token stays as it is
+        (a revoked token can never be re-enabled)."""
+
+    async def start(self) -> None:
+        """At start-up, before the first request (connect, if the state is elsewhere)."""
 
     async def close(self) -> None:
-        """At shutdown: write what must outlive the process."""
+        """At shutdown: release what the state needs (every acknowledged write is
+        already durable)."""
+
+    def shutdown(self) -> None:
+        """After the server stopped, outside its event loop: release whatever
+        `close` did not get to (a second Ctrl-C skips the lifespan's shutdown).
+        Idempotent."""

@@ -8,7 +8,6 @@ fixtures do so the README can list them), and it is hashed on load.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ from ..domain.timestamps import format_timestamp, parse_timestamp
 from ..domain.tokens import hash_token
 from .memory import Store
 
-__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_json", "save_state"]
+__all__ = ["export_state", "load_document", "load_fixtures_dir", "read_fixtures_dir", "read_json", "token_record"]
+
 
 def read_json(path: Path) -> Any:
     try:
@@ -32,29 +32,44 @@ def read_json(path: Path) -> Any:
         raise FixtureError(f"{path} is not valid JSON: {exc}") from None
 
 
-def load_fixtures_dir(store: Store, folder: Path) -> None:
-    """Load `accounts.json` and (if present) `patients.json` from `folder`."""
+def read_fixtures_dir(folder: Path) -> dict[str, Any]:
+    """`accounts.json` and (if present) `patients.json` of `folder` as one document."""
     accounts = read_json(folder / "accounts.json")
     patients_file = folder / "patients.json"
     patients = read_json(patients_file) if patients_file.exists() else {"patients": []}
-    load_document(store, {**accounts, **patients}, source=str(folder))
+    if not isinstance(accounts, Mapping) or not isinstance(patients, Mapping):
+        raise FixtureError(f"{folder}: accounts.json and patients.json must each hold a JSON object")
+    return {**accounts, **patients}
+
+
+def load_fixtures_dir(store: Store, folder: Path) -> None:
+    """Load `accounts.json` and (if present) `patients.json` from `folder`."""
+    load_document(store, read_fixtures_dir(folder), source=str(folder))
 
 
 def load_document(store: Store, document: Mapping[str, Any], *, source: str = "state") -> None:
     """Add the accounts, tokens and patients of `document` to `store`."""
     if not isinstance(document, Mapping) or not isinstance(document.get("accounts"), list):
         raise FixtureError(f"{source}: expected an object with an 'accounts' list")
+    where = ""
     try:
         for raw in document["accounts"]:
+            where = f"account {raw.get('id')!r}: " if isinstance(raw, Mapping) else ""
             _load_account(store, raw)
-        for raw in document.get("patients", []):
+        patients = document.get("patients", [])
+        if not isinstance(patients, list):
+            raise FixtureError("'patients' must be a list")
+        for raw in patients:
+            where = f"patient {raw.get('id')!r}: " if isinstance(raw, Mapping) else ""
             store.add_patient(store.schema.from_record(raw))
     except FixtureError as exc:
         raise FixtureError(f"{source}: {exc}") from None
     except Missing:
-        raise FixtureError(f"{source}: a patient belongs to an account the document does not define") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FixtureError(f"{source}: {type(exc).__name__}: {exc}") from None
+        raise FixtureError(
+            f"{source}: {where}a patient belongs to an account the document does not define"
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FixtureError(f"{source}: {where}{type(exc).__name__}: {exc}") from None
 
 
 def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
@@ -94,7 +109,7 @@ def export_state(store: Store) -> dict[str, Any]:
                     {"id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar_url": u.avatar_url}
                     for u in account.users.values()
                 ],
-                "tokens": [_token_record(t) for t in store.tokens(account.id)],
+                "tokens": [token_record(t) for t in store.tokens(account.id)],
             }
             for account in store.accounts()
         ],
@@ -102,7 +117,7 @@ def export_state(store: Store) -> dict[str, Any]:
     }
 
 
-def _token_record(token: Token) -> dict[str, Any]:
+def token_record(token: Token) -> dict[str, Any]:
     return {
         "id": token.id,
         "name": token.name,
@@ -112,17 +127,3 @@ def _token_record(token: Token) -> dict[str, Any]:
         "revoked": token.revoked,
         "created_at": format_timestamp(token.created_at),
     }
-
-
-def save_state(store: Store, path: Path) -> None:
-    """Write atomically, so a crash mid-write never leaves a half file: a
-    temporary file beside it, flushed to disk, then renamed over it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as out:
-            out.write(orjson.dumps(export_state(store), option=orjson.OPT_INDENT_2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ the store it is loaded for.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import sys
 import threading
@@ -85,33 +86,58 @@ class Store:
             self._token_by_hash[token.token_sha256] = token
             self._next_token_id = max(self._next_token_id, token.id + 1)
 
+    def new_token(self, account_id: int, name: str, user_id: int | None = None) -> tuple[Token, str]:
+        """A new live token and its secret, not yet added (a durable backend records it
+        first); only the hash of the secret is kept."""
+        account = self.account(account_id)
+        if user_id is None:
+            user_id = next(iter(account.users), 0)
+        secret = new_token()
+        token = Token(
+            id=self._next_token_id,
+            account_id=account_id,
+            user_id=user_id,
+            name=name,
+            token_sha256=hash_token(secret),
+            created_at=now_ms(),
+            hint=secret[:8],
+        )
+        return token, secret
+
     def create_token(self, account_id: int, name: str, user_id: int | None = None) -> tuple[Token, str]:
         """A new live token; its secret is returned once and only its hash is kept."""
         with self._lock:
-            account = self.account(account_id)
-            if user_id is None:
-                user_id = next(iter(account.users), 0)
-            secret = new_token()
-            token = Token(
-                id=self._next_token_id,
-                account_id=account_id,
-                user_id=user_id,
-                name=name,
-                token_sha256=hash_token(secret),
-                created_at=now_ms(),
-                hint=secret[:8],
-            )
+            token, secret = self.new_token(account_id, name, user_id)
             self.add_token(token)
             return token, secret
+
+    def token(self, token_id: int) -> Token:
+        token = self._tokens.get(token_id)
+        if token is None:
+            raise Missing("token", token_id)
+        return token
 
     def revoke_token(self, token_id: int) -> Token:
         """Revoked for good: the next request with it is a 401."""
         with self._lock:
-            token = self._tokens.get(token_id)
-            if token is None:
-                raise Missing("token", token_id)
+            token = self.token(token_id)
             token.revoked = True
             return token
+
+    def carry_tokens_from(self, old: Store) -> None:
+        """After a reset: every token of `old` stays as it was (a revoked one stays
+        revoked, as the spec says it always does), where its account still exists;
+        a token whose id is taken here gets a new one."""
+        with self._lock:
+            for token in old.tokens():
+                mine = self._token_by_hash.get(token.token_sha256)
+                if mine is not None:
+                    mine.revoked = mine.revoked or token.revoked
+                elif token.account_id in self._accounts:
+                    kept = dataclasses.replace(token)
+                    if kept.id in self._tokens:
+                        kept.id = self._next_token_id
+                    self.add_token(kept)
 
     def tokens(self, account_id: int | None = None) -> list[Token]:
         return [t for t in self._tokens.values() if account_id is None or t.account_id == account_id]
@@ -184,38 +210,52 @@ class Store:
             index_pending()
         return count
 
+    def new_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+        """The patient `create_patient` would store, not yet stored (a durable
+        backend records it first, then adds it with `add_patient`)."""
+        scope = self._scope(account_id)
+        self._check_unique(scope, values, None)
+        stamp = self._now()
+        return self.schema.new(
+            **values, id=self._next_patient_id, account_id=account_id, created_at=stamp, updated_at=stamp
+        )
+
     def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
         with self._lock:
+            return self.add_patient(self.new_patient(account_id, values))
+
+    def plan_update(
+        self, account_id: int, patient_id: int, changes: Mapping[str, Any]
+    ) -> tuple[Patient, dict[str, Any]]:
+        """The patient and the values an update really changes, `updated_at`
+        included ({} when nothing changes, unless `rules.noop_touches`);
+        nothing is changed yet."""
+        scope = self._scope(account_id)
+        patient = self.get_patient(account_id, patient_id)
+        changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+        if not changed and not self.rules.noop_touches:
+            return patient, {}
+        self._check_unique(scope, changed, patient.id)
+        changed["updated_at"] = self._later(patient.updated_at)
+        return patient, changed
+
+    def apply_update(self, account_id: int, patient: Patient, changed: Mapping[str, Any]) -> Patient:
+        """Set what `plan_update` found changed, re-indexing the patient."""
+        with self._lock:
             scope = self._scope(account_id)
-            self._check_unique(scope, values, None)
-            stamp = self._now()
-            patient = self.schema.new(
-                **values, id=self._next_patient_id, account_id=account_id, created_at=stamp, updated_at=stamp
-            )
-            self._insert(scope, patient)
-            self._next_patient_id += 1
+            scope.unindex(patient)
+            for name, value in changed.items():
+                setattr(patient, name, value)
+            patient.names_key = self._names_key(patient.first_name, patient.last_name)
+            scope.index(patient)
             return patient
 
     def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
         """Apply the changed fields; `updated_at` moves only if a value really
         changed (on every update under `rules.noop_touches`)."""
         with self._lock:
-            scope = self._scope(account_id)
-            patient = self.get_patient(account_id, patient_id)
-            scope.version = next_version()  # even a no-op may move updated_at (noop_touches)
-            changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
-            if not changed:
-                if self.rules.noop_touches:
-                    patient.updated_at = self._later(patient.updated_at)
-                return patient
-            self._check_unique(scope, changed, patient.id)
-            scope.unindex(patient)
-            for name, value in changed.items():
-                setattr(patient, name, value)
-            patient.updated_at = self._later(patient.updated_at)
-            patient.names_key = self._names_key(patient.first_name, patient.last_name)
-            scope.index(patient)
-            return patient
+            patient, changed = self.plan_update(account_id, patient_id, changes)
+            return self.apply_update(account_id, patient, changed) if changed else patient
 
     def list_patients(
         self, account_id: int, query: PatientQuery, page: int, per_page: int
@@ -278,19 +318,29 @@ class Store:
             return set()
         return {value for value in values if scope.by_external_id.get(value)}
 
+    def new_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
+        """The patients `create_patients` would store, each row checked before
+        any is made; none is stored yet."""
+        scope = self._scope(account_id)
+        claimed: set[str] = set()
+        for values in rows:
+            self._check_unique(scope, values, None)
+            external_id = values.get("external_id")
+            if external_id and external_id in claimed and not self.rules.external_id_shared:
+                raise Taken("external_id", external_id)
+            if external_id:
+                claimed.add(external_id)
+        stamp = self._now()
+        return [
+            self.schema.new(**values, id=self._next_patient_id + n, account_id=account_id,
+                            created_at=stamp, updated_at=stamp)
+            for n, values in enumerate(rows)
+        ]
+
     def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
         """Every row or none: each is checked before the first is created."""
         with self._lock:
-            scope = self._scope(account_id)
-            claimed: set[str] = set()
-            for values in rows:
-                self._check_unique(scope, values, None)
-                external_id = values.get("external_id")
-                if external_id and external_id in claimed and not self.rules.external_id_shared:
-                    raise Taken("external_id", external_id)
-                if external_id:
-                    claimed.add(external_id)
-            return [self.create_patient(account_id, values) for values in rows]
+            return [self.add_patient(p) for p in self.new_patients(account_id, rows)]
 
     # -- internals --------------------------------------------------------------------------
 

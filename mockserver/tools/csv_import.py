@@ -2,7 +2,12 @@
 all rows or none (the rules are api/csv_rows.py's).
 
     dentare-mock import-csv patients.csv --account 1               # into a running mock
-    dentare-mock import-csv patients.csv --account 1 --state-file state.json
+    dentare-mock import-csv patients.csv --account 1 --state-file state.db
+    dentare-mock import-csv patients.csv --account 2 --date-format DD.MM.YYYY --phone-country MK
+
+With --state-file the rows are written to the state file (created from the
+fixtures if missing) in one transaction; a mock serving that file holds it,
+so stop it first (or import into it over HTTP).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dentare_spec import SpecError, default_spec_path, load_spec
 
 from .._exceptions import ImportFailed, MockError, RowError
 from .._resources import default_fixtures_dir
-from ..api.csv_rows import CsvImporter
+from ..api.csv_rows import CsvImporter, CsvOptions
 from ..settings import MockSettings
 from ..web.app import build_backend
 
@@ -37,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="root URL of a running mock (default: %(default)s)")
     where.add_argument("--state-file", type=Path, default=None,
                        help="import into this state file instead (created from the fixtures if missing); "
-                            "stop any mock using it first, or its shutdown will overwrite the import")
+                            "a running mock holds its state file, so stop it first")
+    parser.add_argument("--date-format", default=None, metavar="FORMAT",
+                        help="the file's dates, in DD, MM and YYYY, e.g. DD.MM.YYYY (default: YYYY-MM-DD)")
+    parser.add_argument("--phone-country", default=None, metavar="CC",
+                        help="the country of national phone numbers without phone_country "
+                             "(default: the account's country)")
     parser.add_argument("--admin-key", default=None, help="the mock's --admin-key, for a mock beyond loopback")
     parser.add_argument("--spec", type=Path, default=None, help="with --state-file: the spec (default: packaged)")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
@@ -50,11 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        options = CsvOptions(date_format=args.date_format, phone_country=args.phone_country)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
         data = args.file.read_bytes()
     except OSError as exc:
         return _fail(f"cannot read {args.file}: {exc.strerror or exc}")
     try:
-        ids = _into_state_file(args, data) if args.state_file is not None else _into_running_mock(args, data)
+        if args.state_file is not None:
+            ids = _into_state_file(args, data, options)
+        else:
+            ids = _into_running_mock(args, data, options)
     except ImportFailed as exc:
         print(f"dentare-mock import-csv: {args.file}: {exc.message}", file=sys.stderr)
         for row in exc.rows:
@@ -67,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _into_state_file(args: argparse.Namespace, data: bytes) -> list[int]:
+def _into_state_file(args: argparse.Namespace, data: bytes, options: CsvOptions) -> list[int]:
     settings = MockSettings(
         spec_path=args.spec or default_spec_path(), profile=args.profile,
         fixtures_dir=args.fixtures or default_fixtures_dir(), state_file=args.state_file,
@@ -75,14 +92,16 @@ def _into_state_file(args: argparse.Namespace, data: bytes) -> list[int]:
     spec = load_spec(settings.spec_path, settings.profile)
     backend = build_backend(settings, spec)
     importer = CsvImporter(spec)
-    patients = asyncio.run(importer.import_into(backend, args.account, data))
-    backend.save()
+    try:
+        patients = asyncio.run(importer.import_into(backend, args.account, data, options))
+    finally:
+        backend.shutdown()
     if backend.save_error:
         raise MockError(backend.save_error)
     return [p.id for p in patients]
 
 
-def _into_running_mock(args: argparse.Namespace, data: bytes) -> list[int]:
+def _into_running_mock(args: argparse.Namespace, data: bytes, options: CsvOptions) -> list[int]:
     import httpx
 
     url = f"{args.url.rstrip('/')}/__mock/accounts/{args.account}/import"
@@ -90,7 +109,9 @@ def _into_running_mock(args: argparse.Namespace, data: bytes) -> list[int]:
     if args.admin_key:
         headers["X-Mock-Admin-Key"] = args.admin_key
     try:
-        response = httpx.post(url, content=data, headers=headers, timeout=300)
+        given = {"date_format": options.date_format, "phone_country": options.phone_country}
+        params = {name: value for name, value in given.items() if value}
+        response = httpx.post(url, content=data, headers=headers, params=params, timeout=300)
     except httpx.HTTPError as exc:
         raise MockError(f"cannot reach the mock at {args.url}: {exc}") from None
     body = _json(response)

@@ -11,6 +11,19 @@ exit status is 1 if anything broke the spec, else 0.
 
 Edge answers (429, 431, 502, 503, 504 the spec does not document for the
 operation) are counted, not checked; a 500 is a violation.
+
+Decided: only the API is forwarded, i.e. paths under the spec's base path
+(`/api/v1/...`) without `.` or `..` segments; anything else (`/__mock/...`,
+`/docs`, `/openapi.json`) is the API's own `404 {"error": "Not Found"}`. Forwarding the
+control API would let anyone who reaches the proxy act as a loopback client
+of the upstream mock (and hand out its tokens).
+
+A request the spec's validator cannot even read (not UTF-8, JSON nested too
+deep, `Content-Type: ;;;`) is still forwarded; the violation says so and the
+exchange is counted. Headers are forwarded as the bytes received; one with
+whitespace around its value (which no HTTP/1.1 sender may send, nor httpx)
+is answered 400 by the proxy, counted with a violation. The proxy itself never
+answers 500 for what a client sent.
 """
 
 from __future__ import annotations
@@ -21,12 +34,12 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -34,6 +47,7 @@ from dentare_spec import SpecError, default_spec_path, load_spec
 
 from .._signals import sigterm_as_interrupt
 from ..web.exchange_check import ExchangeChecker, Violation
+from ..web.http_protocol import client_gone, http_protocol
 
 __all__ = ["ProxyReport", "build_proxy_app", "main", "upstream_root"]
 
@@ -48,6 +62,7 @@ _RESPONSE_SKIP = frozenset({
     "transfer-encoding", "upgrade", "content-length", "content-encoding",
 })  # fmt: skip
 _MAX_BODY = 64 * 1024 * 1024
+MAX_HEAD_BYTES = 64 * 1024  # the request line and headers; larger ones get 431 before they are forwarded
 
 
 @dataclass
@@ -111,17 +126,32 @@ def build_proxy_app(
     tally = report if report is not None else ProxyReport()
     client = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=False, transport=transport)
 
+    base_path = checker.base_path.rstrip("/")
+
     async def forward(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            return _proxy_error(413, "Payload Too Large: the proxy forwards bodies up to 64 MiB")
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        if not _is_api_path(raw_path, base_path):
+            return _proxy_error(404, "Not Found")  # the API's own 404 (only its paths are forwarded)
+        body = await _limited_body(request, _MAX_BODY)
+        if body is None:
+            return _proxy_error(413, "Payload Too Large: the proxy forwards bodies up to 64 MiB")
         query = request.scope["query_string"].decode("latin-1")
         target = upstream + raw_path.decode("latin-1") + (f"?{query}" if query else "")
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _REQUEST_SKIP]
+        # The bytes as received (a latin-1 or UTF-8 value must not become a 500 on the way out).
+        headers = [(k, v) for k, v in request.scope["headers"] if k.decode("latin-1").lower() not in _REQUEST_SKIP]
+        padded = next((k.decode("latin-1") for k, v in headers if v != v.strip(b" \t")), None)
+        if padded is not None:
+            # HTTP/1.1 senders may not put whitespace around a value, and httpx will not; passing
+            # it on stripped could change the answer (the API refuses a token followed by a space).
+            refused = Violation("request", request.method, request.url.path, None,
+                                f"header {padded}: whitespace around the value; the proxy cannot forward it as sent")
+            tally.add([refused])
+            emit(str(refused))
+            return _proxy_error(400, f"Bad Request: the proxy cannot forward the {padded} header as sent "
+                                     "(whitespace around its value)")
         try:
             answer = await client.request(
-                request.method, target, headers=[*headers, ("accept-encoding", "identity")], content=body,
+                request.method, target, headers=[*headers, (b"accept-encoding", b"identity")], content=body,
             )
         except httpx.HTTPError as exc:
             tally.upstream_errors += 1
@@ -129,7 +159,7 @@ def build_proxy_app(
             return _proxy_error(502, f"Bad Gateway: the upstream did not answer ({type(exc).__name__})")
         response_headers = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in _RESPONSE_SKIP]
         violations, edge = checker.check(
-            request.method, request.url.path, query, request.headers.items(), body,
+            request.method, request.url.path, query, list(request.headers.items()), body,
             answer.status_code, answer.headers.multi_items(), answer.content,
         )
         if edge:
@@ -152,9 +182,32 @@ def build_proxy_app(
         finally:
             await client.aclose()
 
-    app = Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)], lifespan=lifespan)
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)], lifespan=lifespan,
+                    exception_handlers={ClientDisconnect: client_gone})
     app.state.report = tally
     return app
+
+
+def _is_api_path(raw_path: bytes, base_path: str) -> bool:
+    """Under the base path, with no segment a URL normalizer would resolve (`..`, `%2e.`)."""
+    path = raw_path.decode("latin-1")
+    if base_path and path != base_path and not path.startswith(base_path + "/"):
+        return False
+    return all(unquote(segment) not in (".", "..") for segment in path.split("/"))
+
+
+async def _limited_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` (it is never held whole)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _proxy_error(status: int, message: str) -> Response:
@@ -196,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Dentare validating proxy on http://{args.host}:{args.port} -> {root}", flush=True)
     print(f"  Checking every request and response against {spec_path}; Ctrl-C for the summary.", flush=True)
     with sigterm_as_interrupt():
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False,
+                    http=http_protocol(MAX_HEAD_BYTES), timeout_graceful_shutdown=5)
     print(report.summary(), flush=True)
     return 0 if report.ok else 1

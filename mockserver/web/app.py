@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
@@ -29,22 +30,31 @@ from ..api.csv_rows import CsvImporter
 from ..api.handlers import HANDLERS, Handler
 from ..api.responses import json_response
 from ..api.routing import build_api_routes
+from ..api.state_check import StateCheck
 from ..api.views import COMPUTED, PatientView
 from ..decisions import read_decisions
 from ..domain.records import patient_schema
-from ..settings import MockSettings
+from ..settings import MockSettings, settings_from_json
 from ..store.memory_backend import MemoryBackend
+from ..store.pg import is_postgres_url
 from .control import control_routes
+from .cors import ApiCORS
 from .docs import docs_routes
 from .faults import FaultInjector
+from .http_protocol import client_gone
 from .limits import HeadSizeLimit
 from .selfcheck import ResponseSelfCheck
 
-__all__ = ["build_backend", "create_app"]
+if TYPE_CHECKING:
+    from ..store.pg.backend import PostgresBackend
+
+__all__ = ["SETTINGS_ENV", "build_backend", "create_app", "create_app_from_env"]
 
 logger = logging.getLogger("mockserver")
 
 _REASONS = {404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request"}
+#: The settings of a worker process (`dentare-mock --workers N`), as `settings_to_json` writes them.
+SETTINGS_ENV = "DENTARE_MOCK_SETTINGS"
 
 
 def create_app(
@@ -68,14 +78,12 @@ def create_app(
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
-    if settings.cors_origins:
-        middleware.append(Middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH"], allow_headers=["Authorization", "Content-Type"],
-        ))
+    if settings.cors_origins:  # the API only, never /__mock (web/cors.py)
+        middleware.append(Middleware(ApiCORS, api_prefix=spec.base_path, allow_origins=settings.cors_origins))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await app.state.backend.start()
         yield
         await app.state.backend.close()
 
@@ -84,13 +92,17 @@ def create_app(
             # No 307 to the path without its trailing slash: under the base path, a
             # path the spec does not define is a 404 in the error shape.
             Mount(spec.base_path or "/", app=Router(api_routes, redirect_slashes=False)),
-            Mount("/__mock", routes=control_routes()),
+            # Nor anywhere else: a 307 would echo the Host header (before the control API checks it).
+            Mount("/__mock", app=Router(control_routes(), redirect_slashes=False)),
             *docs_routes(spec),
         ],
         middleware=middleware,
-        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+        exception_handlers={
+            HTTPException: _http_exception, ClientDisconnect: client_gone, Exception: _server_error,
+        },
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # "/__mock" or "/docs/" is a 404 in the error shape, never a 307
     app.state.backend = backend
     app.state.spec = spec
     app.state.decisions = decisions
@@ -111,11 +123,26 @@ def create_app(
     return app
 
 
-def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend:
-    """The state the settings describe, its patients shaped by the spec, its
-    lists and writes as the spec's profile decides them."""
+def create_app_from_env() -> Starlette:
+    """The app of one worker process: the settings come from `SETTINGS_ENV`
+    (uvicorn's `factory=True` calls this in each process)."""
+    return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+
+
+def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend | PostgresBackend:
+    """The state the settings describe (`settings.store`), its patients shaped by
+    the spec, its lists and writes as the spec's profile decides them; every
+    document it loads (fixtures, state documents) is checked against the API's rules."""
     spec = spec or load_spec(settings.spec_path, settings.profile)
-    return MemoryBackend(settings, patient_schema(spec, COMPUTED), read_decisions(spec).store)
+    schema = patient_schema(spec, COMPUTED)
+    decisions = read_decisions(spec)
+    check = StateCheck(spec, PatientView(spec, schema, decisions.api))
+    if is_postgres_url(settings.store):
+        from ..store.pg.backend import PostgresBackend  # imports the driver: only when asked for
+        from ..store.pg.columns import PatientTable
+
+        return PostgresBackend(settings, PatientTable(spec, schema), decisions.store, check=check)
+    return MemoryBackend(settings, schema, decisions.store, check=check)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

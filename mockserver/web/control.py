@@ -3,15 +3,21 @@ state export and load, CSV import.
 
 For tests and integrators, never part of the Dentare API. Each endpoint is a
 module-level function of the request; what it acts on is in
-`request.app.state` (`backend`, `settings`, `importer`). `@guarded` lets only
-loopback clients through, unless an admin key is configured: then any client
-that sends it in `X-Mock-Admin-Key` is answered too.
+`request.app.state` (`backend`, `settings`, `importer`). `@guarded` applies
+control_guard.py's rules (Host, client or admin key, Origin, and a JSON or
+CSV content type on every request that changes state).
+
+Every body is read through `_read_body`, which stops at its limit while
+reading: 1 MiB for JSON control bodies, 32 MiB for a CSV import, 256 MiB for
+`PUT /__mock/state` (an export of some 300,000 patients). A state-changing
+request always has a JSON object body (`{}` when it says nothing more: reset),
+except the import (the file) and DELETE (nothing, or `{}`).
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,38 +30,46 @@ from .._exceptions import (
     BadRequest,
     DomainError,
     FixtureError,
-    Forbidden,
     HTTPError,
+    InvalidState,
     NotFound,
     PayloadTooLarge,
-    UnsupportedMediaType,
     ValidationFailed,
 )
 from ..api import messages
+from ..api.csv_rows import CsvOptions
 from ..api.errors import http_error
+from ..api.inputs import loads
 from ..api.responses import error_response, json_response
+from ..api.state_check import MAX_TOKEN_NAME
 from ..domain.models import Token
 from ..domain.timestamps import format_timestamp
 from ..store.backend import Backend
+from .control_guard import ADMIN_KEY_HEADER, STATE_CHANGING, authorize, require_media_type
 from .tokens_page import tokens_page
 
-__all__ = ["ADMIN_KEY_HEADER", "MAX_IMPORT_BYTES", "control_routes"]
+__all__ = ["ADMIN_KEY_HEADER", "MAX_CONTROL_BYTES", "MAX_IMPORT_BYTES", "MAX_STATE_BYTES", "control_routes"]
 
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-MAX_IMPORT_BYTES = 32 * 1024 * 1024  # a CSV import; the API's own bodies stop at 1 MiB
-ADMIN_KEY_HEADER = "x-mock-admin-key"
-MAX_TOKEN_NAME = 255
+MAX_CONTROL_BYTES = 1024 * 1024  # a JSON control body (a token's name, reset's {})
+MAX_IMPORT_BYTES = 32 * 1024 * 1024  # a CSV import
+MAX_STATE_BYTES = 256 * 1024 * 1024  # PUT /__mock/state: the whole state, as GET gives it
+_JSON = ("application/json",)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # as the spec's Text pattern refuses
 
 
-def guarded(endpoint: Endpoint) -> Endpoint:
-    """Refuse clients the control API does not answer; errors in the `{"error": ...}` shape."""
+def guarded(endpoint: Endpoint, media_types: tuple[str, ...] = _JSON) -> Endpoint:
+    """Refuse requests the control API does not answer (control_guard.py); a request
+    that changes state must say one of `media_types`. Errors in the `{"error": ...}` shape."""
 
     @functools.wraps(endpoint)
     async def guard(request: Request) -> Response:
         try:
-            _authorize(request, request.app.state.settings.admin_key)
+            settings = request.app.state.settings
+            authorize(request, settings.admin_key, settings.host)
+            if request.method in STATE_CHANGING:
+                require_media_type(request, media_types)
             return await endpoint(request)
         except DomainError as refused:
             return error_response(http_error(refused))
@@ -72,6 +86,7 @@ def _backend(request: Request) -> Backend:
 
 @guarded
 async def reset(request: Request) -> Response:
+    await _json_object(request)  # `{}`: a form or a text/plain post never resets the mock
     backend = _backend(request)
     await backend.reset()
     return json_response(200, {"status": "reset", "patients": await _patients(backend)})
@@ -85,9 +100,11 @@ async def get_state(request: Request) -> Response:
 @guarded
 async def put_state(request: Request) -> Response:
     backend = _backend(request)
-    document = await _json_body(request)
+    document = await _json_body(request, MAX_STATE_BYTES)
     try:
         await backend.replace(document)
+    except InvalidState as exc:
+        raise ValidationFailed(exc.errors) from None
     except FixtureError as exc:
         raise ValidationFailed({messages.BASE: [str(exc)]}) from None
     return json_response(200, {"status": "loaded", "patients": await _patients(backend)})
@@ -116,12 +133,14 @@ async def list_tokens(request: Request) -> Response:
 @guarded
 async def create_token(request: Request) -> Response:
     account_id = _int_param(request, "account_id")
-    body = await _json_body(request)
-    name = body.get("name") if isinstance(body, dict) else None
+    body = await _json_object(request)
+    name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed({"name": [messages.BLANK]})
     if len(name) > MAX_TOKEN_NAME:
         raise ValidationFailed({"name": [messages.too_long(MAX_TOKEN_NAME)]})
+    if _CONTROL.search(name):
+        raise ValidationFailed({"name": [messages.INVALID]})
     token, secret = await _backend(request).create_token(account_id, name.strip())
     # The only time the secret is ever shown.
     return json_response(201, {**_token_view(token), "token": secret})
@@ -129,25 +148,38 @@ async def create_token(request: Request) -> Response:
 
 @guarded
 async def revoke_token(request: Request) -> Response:
-    token = await _backend(request).revoke_token(_int_param(request, "token_id"))
+    token_id = _int_param(request, "token_id")
+    if await _read_body(request, MAX_CONTROL_BYTES):  # nothing, or a JSON object (`{}`)
+        await _json_object(request)
+    token = await _backend(request).revoke_token(token_id)
     return json_response(200, _token_view(token))
 
 
-@guarded
 async def import_csv(request: Request) -> Response:
     """A CSV file (Content-Type: text/csv) into the account, all rows or none (api/csv_rows.py)."""
     account_id = _int_param(request, "account_id")
     backend = _backend(request)
     await backend.account(account_id)
-    media_type, _, params = request.headers.get("content-type", "").partition(";")
-    charset = params.strip().lower().replace('"', "")
-    if media_type.strip().lower() != "text/csv" or charset not in ("", "charset=utf-8"):
-        raise UnsupportedMediaType("Unsupported Media Type: send the file as Content-Type: text/csv; charset=utf-8")
-    data = await _limited_body(request, MAX_IMPORT_BYTES)
-    patients = await request.app.state.importer.import_into(backend, account_id, data)
+    options = _csv_options(request)
+    data = await _read_body(request, MAX_IMPORT_BYTES)
+    patients = await request.app.state.importer.import_into(backend, account_id, data, options)
     return json_response(201, {
         "status": "imported", "account_id": account_id, "imported": len(patients), "ids": [p.id for p in patients],
     })
+
+
+def _csv_options(request: Request) -> CsvOptions:
+    """`?date_format=DD.MM.YYYY&phone_country=MK`, as import-csv's --date-format and --phone-country."""
+    given = {name: request.query_params.get(name) or None for name in ("date_format", "phone_country")}
+    errors: dict[str, list[str]] = {}
+    for name, value in given.items():
+        try:
+            CsvOptions(**{name: value})
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise ValidationFailed(errors)
+    return CsvOptions(**given)
 
 
 def control_routes() -> list[Route]:
@@ -160,25 +192,8 @@ def control_routes() -> list[Route]:
         Route("/accounts/{account_id}/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),
         Route("/tokens", guarded(tokens_page), methods=["GET"]),
-        Route("/accounts/{account_id}/import", import_csv, methods=["POST"]),
+        Route("/accounts/{account_id}/import", guarded(import_csv, ("text/csv",)), methods=["POST"]),
     ]
-
-
-def _authorize(request: Request, admin_key: str | None) -> None:
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        # A page on another site, in a browser on this machine, is a loopback
-        # client too: without this it could reset the mock or import into it.
-        raise Forbidden("Forbidden: the control API does not answer other sites' pages")
-    client = request.client.host if request.client else ""
-    if client in _LOOPBACK:
-        return
-    sent = request.headers.get(ADMIN_KEY_HEADER, "")
-    if admin_key and hmac.compare_digest(sent.encode(), admin_key.encode()):
-        return
-    raise Forbidden(
-        "Forbidden: the control API answers loopback clients only; "
-        "start the mock with --admin-key and send it in X-Mock-Admin-Key"
-    )
 
 
 async def _patients(backend: Backend) -> int:
@@ -192,9 +207,14 @@ def _int_param(request: Request, name: str) -> int:
     return int(text)
 
 
-async def _limited_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read once and stopped as soon as it passes `limit` (413): the one
+    way every control endpoint reads what it is sent."""
+    cached: bytes | None = getattr(request.state, "control_body", None)
+    if cached is not None:
+        return cached
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"Payload Too Large: the limit is {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -202,14 +222,25 @@ async def _limited_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise PayloadTooLarge(f"Payload Too Large: the limit is {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    request.state.control_body = body = b"".join(chunks)
+    return body
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, limit: int = MAX_CONTROL_BYTES) -> Any:
+    raw = await _read_body(request, limit)
+    if not raw.strip():
+        raise BadRequest("Malformed JSON: the body is empty; send a JSON object ({} when there is nothing to say)")
     try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise BadRequest("Malformed JSON: send a JSON body") from None
+        return loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Malformed JSON: {str(exc).split(': line', 1)[0][:200]}") from None
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed({messages.BASE: [messages.NOT_AN_OBJECT]})
+    return body
 
 
 def _token_view(token: Token) -> dict[str, Any]:

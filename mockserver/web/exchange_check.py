@@ -6,6 +6,11 @@ by `--check-responses` (selfcheck.py) and by the validating proxy.
 operation are edge answers (the spec says a 429 may come from the platform
 edge; a 431 is a server's header limit, answered before the API, as
 limits.py does), not violations; a 500 is a violation.
+
+A request or response openapi-core cannot even read (a body that is not
+UTF-8, JSON nested past Python's recursion limit, `Content-Type: ;;;`) is a
+violation saying so, never an exception: the proxy forwards such a request
+and counts the exchange like any other.
 """
 
 from __future__ import annotations
@@ -62,19 +67,26 @@ class ExchangeChecker:
         from openapi_core.templating.paths.exceptions import PathError
         from openapi_core.templating.responses.exceptions import ResponseNotFound
 
-        request = _OpenAPIRequest(self._host_url, method, path, query, headers, body)
-        response = _OpenAPIResponse(status, response_headers, response_body)
         found: list[Violation] = []
         routed = True
-        for error in self._openapi.iter_request_errors(request):
-            routed = routed and not isinstance(error, PathError)
-            found.extend(Violation("request", method, path, None, m) for m in _messages(error))
+        try:
+            request = _OpenAPIRequest(self._host_url, method, path, query, headers, body)
+            for error in self._openapi.iter_request_errors(request):
+                routed = routed and not isinstance(error, PathError)
+                found.extend(Violation("request", method, path, None, m) for m in _messages(error))
+        except Exception as exc:  # whatever a client sends, the exchange is reported
+            found.append(Violation("request", method, path, None, f"cannot be checked: {_unreadable(exc)}"))
+            request = _OpenAPIRequest(self._host_url, method, path, query, [], b"")
         if not routed:
             return found, False
-        for error in self._openapi.iter_response_errors(request, response):
-            if isinstance(error, ResponseNotFound) and status in EDGE_STATUSES:
-                return found, True
-            found.extend(Violation("response", method, path, status, m) for m in _messages(error))
+        try:
+            response = _OpenAPIResponse(status, response_headers, response_body)
+            for error in self._openapi.iter_response_errors(request, response):
+                if isinstance(error, ResponseNotFound) and status in EDGE_STATUSES:
+                    return found, True
+                found.extend(Violation("response", method, path, status, m) for m in _messages(error))
+        except Exception as exc:  # an unreadable answer is a violation, not a crash
+            found.append(Violation("response", method, path, status, f"cannot be checked: {_unreadable(exc)}"))
         return found, False
 
 
@@ -155,6 +167,11 @@ def _where(error: BaseException) -> str:
     if kind in ("InvalidData", "MissingData"):
         return "body: "
     return ""
+
+
+def _unreadable(exc: BaseException) -> str:
+    kind = "JSON nested too deep" if isinstance(exc, RecursionError) else type(exc).__name__
+    return f"{kind}: {_first_line(str(exc))}" if str(exc) else kind
 
 
 def _first_line(text: str) -> str:

@@ -101,8 +101,10 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
 
 def _bounded_int(text: str, header: str, maximum: int) -> int:
     text = text.strip()
-    if not text.isascii() or not text.isdigit() or int(text) > maximum:
-        raise ValueError(f"{header}: expected a whole number from 0 to {maximum}, got {text!r}")
+    # The length first: int() refuses more than 4300 digits, and a long value is not echoed whole.
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) > maximum:
+        shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+        raise ValueError(f"{header}: expected a whole number from 0 to {maximum}, got {shown!r}")
     return int(text)
 
 

@@ -1,9 +1,12 @@
 """A limit on the size of the request head (request target and headers).
 
-uvicorn's default HTTP parser (httptools) accepts headers of any size, so
-without this a client could send megabytes of headers on every request. The
-answer is a 431 in the API's `{"error": ...}` shape. The body limit lives with
-body reading, in api/routing.py.
+Served by `dentare-mock`, the head is counted while it arrives, by the HTTP
+protocol (http_protocol.py), and refused before it is held whole. This
+middleware is the same rule for any other server of the app (a test's
+in-process client, uvicorn's stock protocol): it can only look once the
+server has parsed everything. The answer is a 431 in the API's
+`{"error": ...}` shape. The body limit lives with body reading, in
+api/routing.py.
 """
 
 from __future__ import annotations

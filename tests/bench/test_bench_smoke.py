@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,21 @@ def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
     assert "## 2. Scaling with the store" in text and "![latency against store size](scaling.png)" in text
     assert "**TODO**" in text  # no contract run in this folder
     assert (tmp_path / "scaling.png").stat().st_size > 1000
+
+
+def test_side_by_side_benches_run(tmp_path: Path, require_tool: Any) -> None:
+    """bench/durability.py and bench/http_protocol.py, with one-second loads: both pairs of
+    servers answer and every row has its ratio (the figures themselves are bench/RESULTS.md's)."""
+    require_tool("wrk")
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--durability", "--http-protocol", "--seconds", "1", "--warmup", "1",
+         "--rounds", "1", "--out", str(tmp_path), "--no-report"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    for name, pair in (("durability", ("memory", "state-file")), ("http_protocol", ("stock", "json-errors"))):
+        result = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert [(row["connections"]) for row in result["rows"]] == [1, 16]
+        for row in result["rows"]:
+            assert all(row[server]["rps"] > 0 and row[server]["failed"] == 0 for server in pair)
+            assert row["rps_ratio"] > 0

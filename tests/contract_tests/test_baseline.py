@@ -12,6 +12,7 @@ import pytest
 from contract_tests import RunConfig, RunContext, select_checks
 from contract_tests.examples import example_database
 from contract_tests.plugin import run_check
+from tests.conftest import RunningMock
 
 from .asgi_tools import ASGIApp, Mutant, Request, Response, call
 from .conftest import ContractRun, mock_app, serve
@@ -92,3 +93,15 @@ def test_every_check_that_writes_is_marked_so(accounts: Accounts) -> None:
                 unmarked[found.name] = writes
         ctx.close()
     assert unmarked == {}, f"checks that write without writes=True: {unmarked}"
+
+
+def test_full_run_passes_against_the_mock_on_the_postgresql_store(
+    accounts: Accounts, contract: Callable[..., ContractRun], pg_mock_server: RunningMock,
+) -> None:
+    """The same full --strict run against the mock on the PostgreSQL store."""
+    pg_mock_server.reset()
+    run = contract(pg_mock_server.base_url, accounts, "--seed", "4821", "--strict")
+    assert run.code == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.failed == set() and run.skipped == {}
+    assert "differs from the kit's decisions: 0 of 36" in run.stdout
+    assert _tagged_active(pg_mock_server.base_url, accounts.live[1][0]) == []

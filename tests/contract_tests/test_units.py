@@ -138,3 +138,20 @@ def test_one_options_table_feeds_argparse_and_pytest() -> None:
                      "--rule", "decided"]
     assert "secret" not in flags  # tokens travel in the environment
     assert {o.dest for o in OPTIONS} <= set(vars(args))
+
+
+def test_a_probe_that_cannot_read_an_answer_sees_none_of_the_alternatives() -> None:
+    """A target's answer missing a key the probe reads: reported as none of the
+    alternatives (a difference, never a failed default run or a traceback)."""
+    from types import SimpleNamespace
+
+    from contract_tests.registry import Check, Observed
+
+    def reads_a_missing_key(ctx: object) -> Observed:
+        return Observed("seen", str({}["external_id"]))
+
+    probe = Check("decided.example", "a probe", reads_a_missing_key, point="example")
+    seen = probe.observe(SimpleNamespace(client=SimpleNamespace(last=None)))  # type: ignore[arg-type]
+    assert seen.alternative is None and "KeyError: 'external_id'" in seen.evidence
+    working = Check("decided.example", "a probe", lambda ctx: Observed("seen", "fine"), point="example")
+    assert working.observe(SimpleNamespace(client=SimpleNamespace(last=None))).alternative == "seen"  # type: ignore[arg-type]

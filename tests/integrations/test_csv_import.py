@@ -106,7 +106,7 @@ BAD = (
     ",Blank,not-an-email,1.5,,,maybe\n"  # 5
     "Taken,Twice,,,bad-1,,\n"  # 6: external_id used by line 2
     "\n"  # 7: blank lines are skipped
-    "Phone,NoCountry,,,,069 123 4567,\n"  # 8: checked after the schema, by the handlers
+    "Phone,Invalid,,,,069 12,\n"  # 8: checked after the schema, by the handlers (as an AL number: the account's)
     "Too,Few\n"  # 9
 )
 
@@ -126,14 +126,15 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_the_lines(reset_mock: An
             "is_active": ["is not included in the list"],
         }},
         {"line": 6, "errors": {"external_id": ["has already been taken"]}},
-        {"line": 8, "errors": {"phone": ["needs a country code or phone_country"]}},
+        {"line": 8, "errors": {"phone": ["is invalid"]}},
         {"line": 9, "errors": {"base": ["has 2 cells; the header has 7"]}},
     ]
     assert httpx.get(f"{root}/__mock/state").json() == before, "nothing was imported"
 
 
 def test_row_messages_are_exactly_a_posts(reset_mock: Any) -> None:
-    """Each bad row, sent as the JSON body a client would POST, gets the same 422."""
+    """Each bad row, sent as the JSON body a client would POST (a national phone with the
+    account's country), gets the same 422."""
     root = reset_mock.root_url
     account_id = first_account(root)
     rows = import_csv(root, account_id, BAD.encode()).json()["rows"]
@@ -141,7 +142,7 @@ def test_row_messages_are_exactly_a_posts(reset_mock: Any) -> None:
     auth = new_token(root, account_id)
     as_posted = {
         5: {"last_name": "Blank", "email": "not-an-email", "preferred_doctor_id": 1.5, "is_active": "maybe"},
-        8: {"first_name": "Phone", "last_name": "NoCountry", "phone": "069 123 4567"},
+        8: {"first_name": "Phone", "last_name": "Invalid", "phone": "069 12", "phone_country": "AL"},
     }
     for line, document in as_posted.items():
         posted = httpx.post(f"{reset_mock.base_url}/patients", json=document, headers=auth)

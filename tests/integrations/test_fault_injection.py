@@ -99,6 +99,17 @@ def test_an_unknown_fault_is_a_400_naming_the_choices(faulty_mock: Any) -> None:
     assert "429, 500, 502, 503, 504, drop" in response.json()["error"]
 
 
+@pytest.mark.parametrize("header", ["X-Mock-Latency-Ms", "X-Mock-Retry-After"])
+@pytest.mark.parametrize("value", ["9" * 5000, "-1", "1.5", "١", "60001" + "0" * 20])
+def test_a_fault_header_number_of_any_length_is_a_400(faulty_mock: Any, header: str, value: str) -> None:
+    response = httpx.get(f"{faulty_mock.base_url}/me.json", headers={header: value.encode()})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert error.startswith(f"{header}: expected a whole number from 0 to ")
+    assert len(error) < 200, "the value is not echoed whole"
+
+
 def test_each_injected_fault_is_logged() -> None:
     with spawn_mock("--faults") as mock:
         for fault in ("429", "502", "drop"):

@@ -86,7 +86,7 @@ def test_page_follows_the_control_api_rule() -> None:
 
     async def get(client: tuple[str, int], headers: dict[str, str]) -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             return await http.get("/__mock/tokens", headers=headers)
 
     def status(client: tuple[str, int], **headers: str) -> int:

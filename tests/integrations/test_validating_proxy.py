@@ -210,3 +210,50 @@ def test_a_bad_upstream_url_exits_2(upstream: str) -> None:
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "--upstream must be an http(s) URL" in run.stderr
+
+
+def test_the_proxy_forwards_the_api_only(reset_mock: Any) -> None:
+    """Through the proxy the upstream mock sees a loopback client: forwarding /__mock let anyone
+    who reaches the proxy create tokens and reset the mock."""
+    root = reset_mock.root_url
+    before = httpx.get(f"{root}/__mock/state").json()
+    with run_proxy(root) as proxy:
+        refused = [
+            httpx.post(f"{proxy.url}/__mock/accounts/1/tokens", json={"name": "through the proxy"}),
+            httpx.post(f"{proxy.url}/__mock/reset", json={}),
+            httpx.get(f"{proxy.url}/__mock/state"),
+            httpx.get(f"{proxy.url}/docs"),
+            httpx.get(f"{proxy.url}/openapi.json"),
+            httpx.get(f"{proxy.url}/api/v1/../__mock/state"),
+            httpx.get(f"{proxy.url}/api/v1/%2e%2e/__mock/state"),
+            httpx.get(f"{proxy.url}/api/v1x/me.json"),
+        ]
+        proxy.stop()
+    for response in refused:
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"error": "Not Found"}
+    assert httpx.get(f"{root}/__mock/state").json() == before
+    assert proxy.summary().startswith("dentare-mock proxy: 0 exchanges checked")
+
+
+def test_requests_the_validator_cannot_read_are_forwarded_and_counted(reset_mock: Any) -> None:
+    """openapi-core raised on these (a 500 from the proxy, and the exchange lost from the summary)."""
+    auth = new_token(reset_mock.root_url)
+    bodies = [
+        ({"Content-Type": "application/json"}, b'{"first_name": "\xff"}'),
+        ({"Content-Type": "application/json"}, b'{"first_name": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        ({"Content-Type": ";;;"}, b"{}"),
+        ({"Content-Type": "application/json"}, b'{"first_name": "A", "last_name": "B", "preferred_doctor_id": '
+         + b"1" * 5000 + b"}"),
+    ]
+    with run_proxy(reset_mock.root_url) as proxy:
+        answers = [httpx.post(f"{proxy.url}/api/v1/patients", headers={**auth, **extra}, content=body)
+                   for extra, body in bodies]
+        proxy.stop()
+    direct = [httpx.post(f"{reset_mock.base_url}/patients", headers={**auth, **extra}, content=body)
+              for extra, body in bodies]
+    assert [a.status_code for a in answers] == [d.status_code for d in direct]
+    assert all(a.status_code < 500 for a in answers)
+    assert proxy.summary().startswith("dentare-mock proxy: 4 exchanges checked: 4 requests")
+    assert "Traceback" not in "\n".join(proxy.output)

@@ -4,7 +4,16 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.conftest import RunningMock
 from tests.spec_check import SpecCheckedClient
+
+
+@pytest.fixture(params=["memory", "postgresql"])
+def reset_mock(request: pytest.FixtureRequest) -> RunningMock:
+    """The mock on each store, freshly reset: every test here runs against both."""
+    mock: RunningMock = request.getfixturevalue("mock_server" if request.param == "memory" else "pg_mock_server")
+    mock.reset()
+    return mock
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import contextlib
 import os
 import socket
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -57,6 +57,9 @@ class RawResponse:
         return orjson.loads(self.body)
 
 
+_DEFAULT_HOST = object()
+
+
 def raw_request(
     root_url: str,
     method: str,
@@ -65,25 +68,36 @@ def raw_request(
     body: bytes = b"",
     *,
     chunked: bool = False,
+    host: Any = _DEFAULT_HOST,
     timeout: float = 30.0,
 ) -> RawResponse:
     """Send exactly these bytes (no header normalization) and parse the answer with h11.
 
-    The body is sent from a thread while the answer is read, so a server that
-    answers early (413) and closes is seen answering, not as a broken pipe.
+    `host` replaces the Host header (the root URL's netloc by default; None sends none).
     """
     parts = urlsplit(root_url)
-    lines = [_b(method) + b" " + _b(target) + b" HTTP/1.1", b"Host: " + _b(parts.netloc), b"Connection: close"]
+    lines = [_b(method) + b" " + _b(target) + b" HTTP/1.1"]
+    if host is not None:
+        lines.append(b"Host: " + _b(parts.netloc if host is _DEFAULT_HOST else host))
+    lines.append(b"Connection: close")
     lines += [_b(name) + b": " + _b(value) for name, value in headers]
     if chunked:
         lines.append(b"Transfer-Encoding: chunked")
     elif body or method in ("POST", "PATCH", "PUT"):
         lines.append(b"Content-Length: " + str(len(body)).encode())
     head = b"\r\n".join(lines) + b"\r\n\r\n"
-    payload = _chunks(body) if chunked else body
+    return raw_bytes(root_url, head + (_chunks(body) if chunked else body), timeout=timeout)
 
+
+def raw_bytes(root_url: str, data: bytes, *, timeout: float = 30.0) -> RawResponse:
+    """Send `data` as it is on a new connection and parse the one answer with h11.
+
+    The bytes are sent from a thread while the answer is read, so a server that
+    answers early (413, 431) and closes is seen answering, not as a broken pipe.
+    """
+    parts = urlsplit(root_url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
-    sender = threading.Thread(target=_send_quietly, args=(sock, head + payload), daemon=True)
+    sender = threading.Thread(target=_send_quietly, args=(sock, data), daemon=True)
     sender.start()
     try:
         return _read_response(sock)
@@ -140,7 +154,7 @@ class InProcessClient:
     def __init__(self, app: Any, client_host: str = "127.0.0.1"):
         self._runner = asyncio.Runner()
         transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
-        self._client = httpx.AsyncClient(transport=transport, base_url="http://mock.test")
+        self._client = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         return self._runner.run(self._client.request(method, url, **kwargs))
@@ -203,3 +217,74 @@ def assert_error_shape(status: int, body: Any) -> None:
     """The body every error status must have, per the spec."""
     name = {401: "UnauthorizedError", 404: "NotFoundError", 422: "ValidationError"}.get(status, "ApiError")
     jsonschema.validate(body, error_schema(name))
+
+
+def assert_import_refused(body: Any) -> None:
+    """The CSV import's 422 (mockserver._exceptions.ImportFailed): every bad row with its line."""
+    assert isinstance(body, dict) and set(body) == {"error", "invalid_rows", "rows"}, body
+    assert body["error"].startswith("Import failed: ") and body["error"].endswith("nothing was imported")
+    assert isinstance(body["invalid_rows"], int) and body["invalid_rows"] >= 1
+    assert body["rows"] and all(
+        isinstance(row["line"], int) and row["line"] >= 1 and row["errors"]
+        and all(isinstance(ms, list) and ms and all(isinstance(m, str) and m for m in ms)
+                for ms in row["errors"].values())
+        for row in body["rows"]
+    ), body
+
+
+def control_state(root_url: str) -> Any:
+    """GET /__mock/state, as this machine's own client."""
+    return raw_request(root_url, "GET", "/__mock/state").json()
+
+
+# -- the validating proxy --------------------------------------------------------------------
+
+
+@dataclass
+class RunningProxy:
+    root_url: str
+    process: Any
+    output: str = ""
+
+    def stop(self) -> str:
+        """SIGTERM (by PID) and everything it printed (its summary last)."""
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.output, _ = self.process.communicate(timeout=30)
+            except Exception:
+                self.process.kill()
+                self.output, _ = self.process.communicate()
+        return self.output
+
+
+@contextlib.contextmanager
+def spawn_proxy(upstream: str) -> Iterator[RunningProxy]:
+    """`dentare-mock proxy --upstream URL` on a free loopback port, stopped by PID on exit."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT, free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream, "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    proxy = RunningProxy(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the proxy exited with {process.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the proxy did not start")
+            time.sleep(0.05)
+        yield proxy
+    finally:
+        proxy.stop()

@@ -179,7 +179,7 @@ class Isolation(RuleBasedStateMachine):
 
     @rule(account=st.sampled_from(ACCOUNTS))
     def revoke_second_token(self, account: int) -> None:
-        response = self.client.request("DELETE", f"/__mock/tokens/{account * 10 + 2}")
+        response = self.client.request("DELETE", f"/__mock/tokens/{account * 10 + 2}", json={})
         assert response.status_code == 200, response.text
         self.revoked.add((account, 2))
 

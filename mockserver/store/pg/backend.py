@@ -1,0 +1,450 @@
+"""`PostgresBackend`: the `Backend` over a PostgreSQL database that any number
+of mock processes share, with the memory store's answers on every rule.
+
+- Every call takes a connection from this process's pool (`--pool-size`) and
+  reads or writes the database: nothing is cached, so a token revoked through
+  one process is refused by every process on its next request.
+- A patient is scoped by `account_id` in every statement.
+- external_id is unique per account through a partial unique index (unless
+  the rules share external ids); its violation is the domain's `Taken`.
+- PATCH locks the row (`SELECT ... FOR UPDATE`), compares in Python as the
+  memory store does, and writes the changed columns with the new search keys
+  in the same transaction: concurrent PATCHes from any process never lose a field.
+- The start-up (`prepare`) migrates the schema and loads the fixtures into an
+  empty database under an advisory lock, so concurrent starts take turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+from ..._exceptions import FixtureError, Missing, MockError, Taken, TokenRefused
+from ...domain.models import Account, Token, User
+from ...domain.records import Patient
+from ...domain.timestamps import now_ms
+from ...domain.tokens import hash_token, new_token
+from ...settings import MockSettings
+from ..backend import Principal, StoreRules
+from ..memory_backend import DocumentCheck, checked_store
+from ..planner import PatientQuery
+from .columns import PatientTable, quote
+from .keys import KEY_COLUMNS
+from .loading import (
+    TOKEN_COLUMNS,
+    Content,
+    after_bulk,
+    carry_tokens,
+    export_document,
+    is_bulk,
+    old_tokens,
+    read_accounts,
+    token_of,
+    write_content,
+)
+from .migrations import SCHEMA_LOCK, migrate
+from .queries import list_query
+from .urls import redacted
+
+__all__ = ["DatabaseUnavailable", "PostgresBackend"]
+
+logger = logging.getLogger("mockserver")
+
+_UNIQUE_EXTERNAL_ID = "patients_external_id_unique"
+
+
+#: The largest OFFSET PostgreSQL takes.
+_MAX_OFFSET = 2**63 - 1
+
+class DatabaseUnavailable(MockError):
+    """The database cannot be reached or refused us; the message says which and why."""
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return orjson.loads(data[1:])  # binary jsonb: a version byte, then the text
+
+
+async def _setup_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb_encode, decoder=_jsonb_decode,
+                              format="binary")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection needs before it goes back to the pool: nothing. The backend
+    takes no session lock, LISTENs to nothing and SETs nothing, so asyncpg's default
+    reset (`RESET ALL; UNLISTEN *; ...`, a round trip on every release) would only
+    double the round trips of a request."""
+
+
+class PostgresBackend:
+    """`Backend` over PostgreSQL (`MockSettings.store` is its DSN)."""
+
+    def __init__(
+        self,
+        settings: MockSettings,
+        table: PatientTable,
+        rules: StoreRules | None = None,
+        check: DocumentCheck | None = None,
+    ):
+        self.settings = settings
+        self.table = table
+        self.schema = table.schema
+        #: Checks a state document's values against the API's rules before it replaces anything.
+        self._check = check
+        #: The open points that live in the data; this process answers by them.
+        self.rules = rules or StoreRules()
+        #: Never set: the database keeps every write (the CLI reads it of any backend).
+        self.save_error: str | None = None
+        self.dsn = settings.store
+        self._pool: asyncpg.Pool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._prepared = False
+        self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        cols = table.select_list
+        self._get_sql = f"SELECT {cols} FROM patients WHERE id = $1 AND account_id = $2"
+        self._lock_sql = self._get_sql + " FOR UPDATE"
+        names = table.write_columns
+        self._insert_sql = (
+            f"INSERT INTO patients ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join(f'${i}' for i in range(1, len(names) + 1))}) RETURNING id"
+        )
+
+    # -- start-up and connections -----------------------------------------------------------
+
+    async def prepare(self) -> list[int]:
+        """Migrate the schema and, into an empty database, load the fixtures (and
+        generated patients); the migration versions applied. Idempotent and safe
+        to run from several processes at once."""
+        conn = await self._connect()
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", SCHEMA_LOCK)
+            try:
+                applied = await migrate(conn, self.table, self.rules)
+                if applied:
+                    logger.info("database %s: applied schema versions %s", redacted(self.dsn), applied)
+                if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM accounts)"):
+                    content = self._fixtures()
+                    async with conn.transaction():
+                        count = await write_content(conn, self.table, content)
+                    if is_bulk(content):
+                        await after_bulk(conn)
+                    logger.info("database %s was empty: loaded the fixtures (%d patients)", redacted(self.dsn), count)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK)
+        except asyncpg.UniqueViolationError as exc:
+            raise DatabaseUnavailable(
+                f"{redacted(self.dsn)}: external_id cannot be made unique per account, the data shares some "
+                f"({exc.detail or exc}); start with a profile that shares external ids, or use another database"
+            ) from None
+        except asyncpg.PostgresError as exc:
+            raise DatabaseUnavailable(f"{redacted(self.dsn)}: {exc}") from None
+        finally:
+            await conn.close()
+        self._prepared = True
+        return applied
+
+    async def start(self) -> None:
+        await self._get_pool()
+
+    def save(self) -> None:
+        """Nothing to save: every write is in the database when it is answered."""
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None and self._pool_loop is asyncio.get_running_loop():
+            await pool.close()
+
+    def shutdown(self) -> None:
+        """Nothing to release outside the event loop: the database holds every
+        write, and the server's end closes the connections."""
+
+    async def _connect(self) -> asyncpg.Connection:
+        try:
+            conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(f"cannot connect to {redacted(self.dsn)}: {exc}") from None
+        await _setup_connection(conn)
+        return conn
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        """This process's pool, made on first use in the running loop (a test may run several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._pool_loop is loop:
+            return self._pool
+        if self._opening is None or self._opening[0] is not loop:
+            self._opening = (loop, asyncio.Lock())
+        async with self._opening[1]:  # the first requests all wait for one pool
+            if self._pool is not None and self._pool_loop is loop:
+                return self._pool
+            return await self._open_pool(loop)
+
+    async def _open_pool(self, loop: asyncio.AbstractEventLoop) -> asyncpg.Pool:
+        if not self._prepared:
+            await self.prepare()
+        size = self.settings.pool_size
+        try:
+            pool = await asyncpg.create_pool(
+                self.dsn, min_size=size, max_size=size, init=_setup_connection, reset=_keep_session, timeout=10,
+                # A list's plan depends on its needle (a trigram index or a scan): plan each one.
+                server_settings={"plan_cache_mode": "force_custom_plan"},
+            )
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(f"cannot connect to {redacted(self.dsn)}: {exc}") from None
+        self._pool, self._pool_loop = pool, loop
+        return pool
+
+    def _fixtures(self) -> Content:
+        s = self.settings
+        return Content.of_fixtures(self.table, s.fixtures_dir, s.generate, s.generate_account, s.seed)
+
+    # -- the API ----------------------------------------------------------------------------
+
+    async def authenticate(self, secret: str) -> Principal:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(
+            "SELECT t.id, t.account_id, u.id, u.name, u.email, u.role, u.avatar_url FROM tokens t "
+            "JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
+            "WHERE t.token_sha256 = $1 AND NOT t.revoked",
+            hash_token(secret),
+        )
+        if row is None:
+            raise TokenRefused()
+        token_id, account_id, user_id, name, email, role, avatar_url = row
+        return Principal(account_id=account_id, user=User(user_id, name, email, role, avatar_url), token_id=token_id)
+
+    def answers_version(self, account_id: int) -> int | None:
+        # Another process may write to the database at any time and this one
+        # would not know: no answer is kept (api/answers.py).
+        return None
+
+    async def get_patient(self, account_id: int, patient_id: int) -> Patient:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(self._get_sql, patient_id, account_id)
+        if row is None:
+            raise Missing("patient", patient_id)
+        return self.table.from_row(row)
+
+    async def list_patients(
+        self, account_id: int, query: PatientQuery, page: int, per_page: int
+    ) -> tuple[list[Patient], int]:
+        chosen = list_query(account_id, query, self.rules)
+        if chosen.filtered:
+            total_sql = f"SELECT count(*) FROM patients WHERE {chosen.where}"
+        else:
+            status = "" if chosen.status is None else " AND is_active = $2"
+            total_sql = f"SELECT coalesce(sum(n), 0)::bigint FROM patient_counts WHERE account_id = $1{status}"
+        n = len(chosen.args)
+        order = "DESC" if chosen.descending else "ASC"
+        offset = (page - 1) * per_page
+        if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
+            pool = await self._get_pool()
+            return [], int(await pool.fetchval(total_sql, *chosen.args))
+        window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
+        cols = self.table.select_list
+        if chosen.filtered:
+            # The matches are found once (the trigram indexes' bitmap), then counted and
+            # paged, as the memory store does; only the page's rows are read whole.
+            page_sql = (
+                f"WITH m AS MATERIALIZED (SELECT id FROM patients WHERE {chosen.where}) "
+                f"SELECT {cols}, (SELECT count(*) FROM m) FROM patients "
+                f"WHERE id = ANY(ARRAY(SELECT id FROM m {window})) ORDER BY id {order}"
+            )
+        elif offset:
+            # A deep page: the ids are skipped in the index alone, and only the page's rows are read.
+            page_sql = (
+                f"SELECT {cols}, ({total_sql}) FROM patients WHERE id = ANY(ARRAY("
+                f"SELECT id FROM patients WHERE {chosen.where} {window})) ORDER BY id {order}"
+            )
+        else:
+            page_sql = f"SELECT {cols}, ({total_sql}) FROM patients WHERE {chosen.where} {window}"
+        pool = await self._get_pool()
+        rows = await pool.fetch(page_sql, *chosen.args, per_page, offset)
+        if not rows:
+            total = await pool.fetchval(total_sql, *chosen.args)
+            return [], int(total)
+        from_row = self.table.from_row
+        return [from_row(row[:-1]) for row in rows], int(rows[0][-1])
+
+    async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+        pool = await self._get_pool()
+        stamp = self._now()
+        patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp, updated_at=stamp)
+        try:
+            patient.id = await pool.fetchval(self._insert_sql, *self.table.write_values(patient))
+        except asyncpg.UniqueViolationError as exc:
+            raise self._taken(exc, patient.external_id) from None
+        return patient
+
+    async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(self._lock_sql, patient_id, account_id)
+            if row is None:
+                raise Missing("patient", patient_id)
+            patient = self.table.from_row(row)
+            changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+            if not changed:
+                if self.rules.noop_touches:
+                    patient.updated_at = self._later(patient.updated_at)
+                    await conn.execute("UPDATE patients SET updated_at = $1 WHERE id = $2",
+                                       patient.updated_at, patient.id)
+                return patient
+            for name, value in changed.items():
+                setattr(patient, name, value)
+            patient.updated_at = self._later(patient.updated_at)
+            keys = self.table.keys(patient)
+            columns = [*changed, "updated_at", "names_key", *KEY_COLUMNS]
+            values = [*changed.values(), patient.updated_at, patient.names_key, *keys]
+            assignments = ", ".join(f"{quote(c)} = ${i}" for i, c in enumerate(columns, start=2))
+            try:
+                await conn.execute(f"UPDATE patients SET {assignments} WHERE id = $1", patient.id, *values)
+            except asyncpg.UniqueViolationError as exc:
+                raise self._taken(exc, patient.external_id) from None
+            return patient
+
+    # -- the control plane ------------------------------------------------------------------
+
+    async def accounts(self) -> list[tuple[Account, int]]:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn:
+            accounts = await read_accounts(conn)
+            counts: dict[int, int] = {
+                row[0]: row[1]
+                for row in await conn.fetch("SELECT account_id, sum(n)::bigint FROM patient_counts GROUP BY account_id")
+            }
+        return [(a, int(counts.get(a.id, 0))) for a in accounts]
+
+    async def account(self, account_id: int) -> Account:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn:
+            found = await read_accounts(conn, account_id)
+        if not found:
+            raise Missing("account", account_id)
+        return found[0]
+
+    async def taken_external_ids(self, account_id: int, values: Collection[str]) -> set[str]:
+        await self.account(account_id)
+        if self.rules.external_id_shared or not values:
+            return set()
+        pool = await self._get_pool()
+        rows = await pool.fetch(
+            "SELECT DISTINCT external_id FROM patients WHERE account_id = $1 AND external_id = ANY($2::text[]) "
+            "AND external_id <> ''", account_id, list(values),
+        )
+        return {row[0] for row in rows}
+
+    async def create_patients(self, account_id: int, rows: Sequence[Mapping[str, Any]]) -> list[Patient]:
+        """Every row or none, in one transaction; a unique violation is `Taken` for
+        the first row that holds a taken or repeated external_id."""
+        await self.account(account_id)
+        pool = await self._get_pool()
+        created: list[Patient] = []
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                insert = await conn.prepare(self._insert_sql)
+                for values in rows:
+                    stamp = self._now()
+                    patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp,
+                                              updated_at=stamp)
+                    patient.id = await insert.fetchval(*self.table.write_values(patient))
+                    created.append(patient)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != _UNIQUE_EXTERNAL_ID:
+                raise
+            held = await self.taken_external_ids(account_id, [v["external_id"] for v in rows if v.get("external_id")])
+            seen: set[str] = set()
+            for values in rows:
+                external_id = values.get("external_id")
+                if external_id and (external_id in held or external_id in seen):
+                    raise Taken("external_id", external_id) from None
+                if external_id:
+                    seen.add(external_id)
+            raise Taken("external_id") from None
+        return created
+
+    async def tokens(self, account_id: int) -> list[Token]:
+        await self.account(account_id)
+        pool = await self._get_pool()
+        rows = await pool.fetch(f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE account_id = $1 ORDER BY position",
+                                account_id)
+        return [token_of(row) for row in rows]
+
+    async def create_token(self, account_id: int, name: str) -> tuple[Token, str]:
+        account = await self.account(account_id)
+        secret = new_token()
+        token = Token(id=0, account_id=account_id, user_id=next(iter(account.users), 0), name=name,
+                      token_sha256=hash_token(secret), created_at=now_ms(), hint=secret[:8])
+        pool = await self._get_pool()
+        token.id = await pool.fetchval(
+            "INSERT INTO tokens (id, account_id, user_id, name, token_sha256, created_at, revoked, hint) "
+            "VALUES (nextval('tokens_id_seq'), $1, $2, $3, $4, $5, false, $6) RETURNING id",
+            token.account_id, token.user_id, token.name, token.token_sha256, token.created_at, token.hint,
+        )
+        return token, secret
+
+    async def revoke_token(self, token_id: int) -> Token:
+        pool = await self._get_pool()
+        row = await pool.fetchrow(f"UPDATE tokens SET revoked = true WHERE id = $1 RETURNING {TOKEN_COLUMNS}",
+                                  token_id)
+        if row is None:
+            raise Missing("token", token_id)
+        return token_of(row)
+
+    async def export(self) -> dict[str, Any]:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            return await export_document(conn, self.table)
+
+    async def replace(self, document: Any) -> None:
+        # Checked before anything changes: as the memory store checks it, then for the table.
+        checked_store(self.schema, self.rules, self._check, document, "state document")
+        content = Content.of_document(self.table, document, "state document")
+        await self._write(content, keep_tokens=False)
+
+    async def reset(self) -> None:
+        """Every account back to the fixtures; every token stays as it is (revoked ones stay revoked)."""
+        await self._write(self._fixtures(), keep_tokens=True)
+
+    async def _write(self, content: Content, *, keep_tokens: bool) -> None:
+        pool = await self._get_pool()
+        async with pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    # One whole-state write at a time, from any process.
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK + 1)
+                    if keep_tokens:
+                        carry_tokens(content, await old_tokens(conn))
+                    await write_content(conn, self.table, content)
+            except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+                raise FixtureError(f"state document: the database refused it: {exc}") from None
+            if is_bulk(content):
+                await after_bulk(conn)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        """The time a write is stamped with: epoch ms, in whole seconds under `rules.seconds`."""
+        now = now_ms()
+        return now - now % 1000 if self.rules.seconds else now
+
+    def _later(self, stamp: int) -> int:
+        """`updated_at` after a write to a record stamped `stamp`: strictly later, or
+        (in whole seconds) the later of now and `stamp`'s second."""
+        if self.rules.seconds:
+            return max(self._now(), stamp - stamp % 1000)
+        return max(now_ms(), stamp + 1)
+
+    @staticmethod
+    def _taken(exc: asyncpg.UniqueViolationError, external_id: str | None) -> Exception:
+        if exc.constraint_name == _UNIQUE_EXTERNAL_ID:
+            return Taken("external_id", external_id)
+        return exc
