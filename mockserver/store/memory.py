@@ -63,6 +63,8 @@ class Store:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self.rules = StoreRules()
+        for scope in self._patients.values():  # a copy is another state: its answers are not the original's
+            scope.version = next_version()
 
     # -- accounts and tokens ----------------------------------------------------------------
 
