@@ -3,7 +3,9 @@
 Each way the data can change is followed by the reads it changes, on an app
 whose reads have just been kept; and a long random run of reads and writes
 gets byte-identical answers from an app that keeps answers and one that does
-not. The decision checks (test_decisions.py) run with answers kept as well.
+not. Each runs on the memory backend as it is by default and with a state file
+(`--state-file`: every write takes the durable path, planned, recorded, then
+applied). The decision checks (test_decisions.py) run with answers kept as well.
 """
 
 from __future__ import annotations
@@ -38,9 +40,15 @@ READS = (
 ADMIN_KEY = "answers-test"  # the test client is not a loopback client: the control API wants the key
 
 
-def _app(answer_cache: bool = True, profile: dict[str, str] | None = None) -> Starlette:
-    settings = MockSettings(fixtures_dir=FIXTURES_DIR, answer_cache=answer_cache, admin_key=ADMIN_KEY)
-    return create_app(settings, spec=load_spec(SPEC_PATH, profile) if profile else None)
+def _app(
+    answer_cache: bool = True, profile: dict[str, str] | None = None, state_file: Path | None = None
+) -> Starlette:
+    settings = MockSettings(
+        fixtures_dir=FIXTURES_DIR, answer_cache=answer_cache, admin_key=ADMIN_KEY, state_file=state_file
+    )
+    app = create_app(settings, spec=load_spec(SPEC_PATH, profile) if profile else None)
+    assert (app.state.backend._state_file is not None) == (state_file is not None)  # the durable path or not
+    return app
 
 
 def _client(app: Starlette, token: str) -> TestClient:
@@ -48,9 +56,17 @@ def _client(app: Starlette, token: str) -> TestClient:
     return TestClient(app, base_url="http://127.0.0.1/api/v1", headers=headers)
 
 
+@pytest.fixture(params=["memory", "state-file"])
+def state_file(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | None]:
+    """None (writes change memory only) or a state file (every write durable first)."""
+    yield tmp_path / "state.db" if request.param == "state-file" else None
+
+
 @pytest.fixture
-def app() -> Starlette:
-    return _app()
+def app(state_file: Path | None) -> Iterator[Starlette]:
+    app = _app(state_file=state_file)
+    yield app
+    app.state.backend.shutdown()
 
 
 @pytest.fixture
@@ -109,8 +125,8 @@ def test_a_change_is_seen_by_the_next_read(app: Starlette, client: TestClient, c
     assert (MARIA in archived) == (change.get("is_active") is False)
 
 
-def test_noop_patch_that_touches_is_seen() -> None:
-    app = _app(profile={"noop_patch": "touches"})
+def test_noop_patch_that_touches_is_seen(state_file: Path | None) -> None:
+    app = _app(profile={"noop_patch": "touches"}, state_file=state_file)
     with _client(app, TOKENS[1].token) as c:
         before = c.get(f"/patients/{MARIA}").json()["data"]["updated_at"]
         c.patch(f"/patients/{MARIA}", json={"first_name": "Maria"})
@@ -122,7 +138,7 @@ def test_reset_and_state_load_are_seen(app: Starlette, client: TestClient) -> No
     client.patch(f"/patients/{MARIA}", json={"first_name": "Mariana"})
     changed = _read_all(client)
     assert changed != original
-    assert client.post("http://127.0.0.1/__mock/reset").status_code == 200
+    assert client.post("http://127.0.0.1/__mock/reset", json={}).status_code == 200
     assert _read_all(client) == original
 
     document = client.get("http://127.0.0.1/__mock/state").json()
@@ -147,11 +163,29 @@ def test_csv_import_is_seen(app: Starlette, client: TestClient) -> None:
 
 def test_a_revoked_token_is_refused_at_once(app: Starlette) -> None:
     token_id, secret = 2, TOKENS[1].live[1]  # fixtures: account 1's second live token
-    with _client(app, secret) as c:
-        assert c.get("/patients").status_code == 200 and c.get("/me.json").status_code == 200
+    with _client(app, secret) as c, _client(app, TOKENS[1].token) as same_user:
+        for _ in range(2):  # the second read is a kept answer
+            assert c.get("/patients").status_code == 200 and c.get("/me.json").status_code == 200
+        assert len(app.state.answers) > 0
         assert c.delete(f"http://127.0.0.1/__mock/tokens/{token_id}").status_code == 200
         assert c.get("/patients").status_code == 401
         assert c.get("/me.json").status_code == 401
+        assert same_user.get("/patients").status_code == 200  # the user's other token still reads
+        # A reset keeps it revoked (main: carry_tokens_from), so still no answer, kept or not.
+        assert c.post("http://127.0.0.1/__mock/reset", json={}).status_code == 200
+        assert c.get("/patients").status_code == 401 and c.get("/me.json").status_code == 401
+
+
+def test_a_new_token_reads_at_once_and_is_refused_once_revoked(app: Starlette, client: TestClient) -> None:
+    before = _read_all(client)
+    response = client.post("http://127.0.0.1/__mock/accounts/1/tokens", json={"name": "cache test"})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    with _client(app, created["token"]) as c:
+        assert _read_all(c) == before  # the same user's answers: the kept ones are right for it
+        assert client.delete(f"http://127.0.0.1/__mock/tokens/{created['id']}").status_code == 200
+        assert c.get("/patients").status_code == 401 and c.get("/me.json").status_code == 401
+    assert _read_all(client) == before
 
 
 def test_each_user_and_account_gets_its_own_answer(app: Starlette) -> None:
@@ -255,21 +289,28 @@ def _run(app: Starlette, steps: list[tuple[str, str, Any, int]], document: dict[
             elif method == "IMPORT":
                 response = c.post(url, content=body, headers={"Content-Type": "text/csv"})
             elif method == "RESET":
-                response = c.post(url)
+                response = c.post(url, json={})
             elif method == "LOAD":
-                response = c.put(url, content=json.dumps(document))
+                response = c.put(url, content=json.dumps(document), headers={"Content-Type": "application/json"})
             else:
                 response = c.request(method, url, json=body)
             answers.append((response.status_code, response.content))
     return answers
 
 
-def test_a_random_run_answers_as_without_kept_answers() -> None:
+def test_a_random_run_answers_as_without_kept_answers(state_file: Path | None) -> None:
     rng = random.Random(20261201)
     steps = list(_steps(rng, 400))
     document = json.loads((Path(FIXTURES_DIR) / "accounts.json").read_text(encoding="utf-8"))
     patients = json.loads((Path(FIXTURES_DIR) / "patients.json").read_text(encoding="utf-8"))["patients"]
     document["patients"] = patients[:40]
-    kept, fresh = _app(), _app(answer_cache=False)
-    assert _run(kept, steps, document) == _run(fresh, steps, document)
+    kept, fresh = _app(state_file=state_file), _app(answer_cache=False)
+    try:
+        answers = _run(kept, steps, document)
+        assert answers == _run(fresh, steps, document)
+    finally:
+        kept.state.backend.shutdown()
     assert len(kept.state.answers) > 0
+    # Every kind of step was answered as a success at least once: none was refused alike by both.
+    succeeded = {step[0] for step, (status, _) in zip(steps, answers, strict=True) if status < 300}
+    assert succeeded == {"GET", "POST", "PATCH", "IMPORT", "RESET", "LOAD"}
