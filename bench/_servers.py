@@ -128,6 +128,7 @@ def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Ite
         yield server
 
 
+@contextlib.contextmanager
 def start_command(
     name: str, command: Sequence[str], base_url: str, *, log_dir: Path, token: str = BENCH_TOKEN,
     timeout: float = 300.0,
