@@ -30,6 +30,7 @@ __all__ = [
     "ensure_prism",
     "free_port",
     "prism_binary",
+    "start_ceiling",
     "start_command",
     "start_mock",
     "start_prism",
@@ -94,16 +95,17 @@ def write_bench_fixtures(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def start_mock(
-    fixtures: Path, generate: int, *, log_dir: Path, token: str = BENCH_TOKEN, timeout: float = 900.0
+    fixtures: Path, generate: int, *, log_dir: Path, token: str = BENCH_TOKEN, timeout: float = 900.0,
+    options: Sequence[str] = (), name: str = "dentare-mock",
 ) -> Iterator[Server]:
-    """`dentare-mock --generate N` (uvicorn with httptools and uvloop, full validation on)."""
+    """`dentare-mock --generate N` (uvicorn with httptools and uvloop, full validation on), and `options`."""
     port = _free_port()
     command = [
         sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning",
-        "--fixtures", str(fixtures), "--generate", str(generate), "--generate-account", str(ACCOUNT_ID),
+        "--fixtures", str(fixtures), "--generate", str(generate), "--generate-account", str(ACCOUNT_ID), *options,
     ]
     root = f"http://127.0.0.1:{port}"
-    with _spawn("dentare-mock", command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
+    with _spawn(name, command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
         yield server
 
 
@@ -113,6 +115,16 @@ def start_prism(*, log_dir: Path, timeout: float = 120.0) -> Iterator[Server]:
     port = _free_port()
     command = [str(prism_binary()), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)]
     with _spawn("prism", command, f"http://127.0.0.1:{port}", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Iterator[Server]:
+    """bench/ceiling.py: a bare Starlette app replaying our mock's recorded answers."""
+    port = _free_port()
+    command = [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(port), "--answers", str(answers)]
+    root = f"http://127.0.0.1:{port}"
+    with _spawn("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
 
 

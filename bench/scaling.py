@@ -1,12 +1,19 @@
 """Benchmark 2: latency, memory and start-up as the store grows.
 
-For each size, a fresh `dentare-mock --generate N` (one account, the CLI's
-fixed seed) is started and timed to its first answer; then each scenario is
-measured with one connection (latency without queueing), after a warm-up.
+For each size, a fresh `dentare-mock --generate N --no-answer-cache` (one
+account, the CLI's fixed seed) is started and timed to its first answer;
+then each scenario is measured with one connection (latency without
+queueing), after a warm-up. The answer cache is off so that every request
+pays for its search: this measures the store, not the cache (benchmark 1 has
+the mock as it ships). Then bench/startup.py times the start-up's phases
+(generation, objects, indexing) each on its own, in a process of its own.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,7 @@ def run(out: Path, *, sizes: tuple[int, ...], seconds: float, warmup: float) -> 
         print("wrk is not installed: start-up and memory only, no latency (apt-get install -y wrk)", flush=True)
     rows = []
     for size in sizes:
-        with start_mock(fixtures, size, log_dir=out) as server:
+        with start_mock(fixtures, size, log_dir=out, options=["--no-answer-cache"]) as server:
             loaded_mib = server.rss_mib()
             sample = sample_store(server.base_url, BENCH_TOKEN)
             row: dict[str, Any] = {
@@ -39,8 +46,9 @@ def run(out: Path, *, sizes: tuple[int, ...], seconds: float, warmup: float) -> 
                 row["scenarios"][scenario.key] = _measure(server, scenario, wrk, seconds, warmup, out)
             row["rss_after_mib"] = round(server.rss_mib(), 1)
             row["rss_peak_mib"] = round(server.peak_rss_mib(), 1)
-            rows.append(row)
-            print(_line(row), flush=True)
+        row["phases"] = _phases(size, fixtures)
+        rows.append(row)
+        print(_line(row), flush=True)
     return {"sizes": list(sizes), "seconds": seconds, "warmup": warmup, "wrk": wrk,
             "command": " ".join(server.command[1:]), "rows": rows}
 
@@ -74,7 +82,19 @@ def _measure(server: Server, scenario: Scenario, wrk: bool, seconds: float, warm
     return entry
 
 
+def _phases(size: int, fixtures: Path) -> dict[str, float]:
+    """bench/startup.py in a process of its own (after the server has stopped)."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("startup.py")), str(size), str(fixtures)],
+        capture_output=True, text=True, timeout=900, check=True,
+    )
+    found: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 def _line(row: dict[str, Any]) -> str:
     parts = [f"{k} {v['p50_ms']:.2f}/{v['p99_ms']:.2f}" for k, v in row["scenarios"].items()]
-    return (f"N={row['size']:>8} start {row['startup_s']:6.1f}s rss {row['rss_loaded_mib']:7.1f} MiB | p50/p99 ms: "
-            + ", ".join(parts))
+    phases = row["phases"]
+    return (f"N={row['size']:>8} start {row['startup_s']:6.1f}s (generate {phases['generate_s']:.1f}s, objects "
+            f"{phases['objects_s']:.1f}s, index {phases['index_s']:.1f}s alone) rss {row['rss_loaded_mib']:7.1f} MiB"
+            " | p50/p99 ms: " + ", ".join(parts))

@@ -43,8 +43,9 @@ class Parameter:
     example: Any = None
     ref: str | None = None  # the component name when the spec refers to one (`patientId`)
 
-    @property
+    @cached_property
     def type(self) -> str:
+        # Read on every request the mock validates: worked out once.
         return value_type(self.schema) or "string"
 
     @property

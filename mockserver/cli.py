@@ -65,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate", type=int, default=0, metavar="N",
                         help="add N realistic generated patients to --generate-account")
     parser.add_argument("--generate-account", type=int, default=1, metavar="ID")
-    parser.add_argument("--no-snapshot", dest="snapshot", action="store_false",
-                        help="do not cache a large --generate store between start-ups (mockserver/store/snapshot.py)")
+    # There is no start-up snapshot any more (a store is built afresh, faster than one
+    # loaded); the option stays so that scripts which pass it still start.
+    parser.add_argument("--no-snapshot", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-answer-cache", dest="answer_cache", action="store_false",
+                        help="compute every answer afresh (by default a read's answer is kept until the data"
+                             " it shows changes: mockserver/api/answers.py)")
     parser.add_argument("--seed", type=int, default=MockSettings.seed,
                         help="seed for --generate; the same seed gives the same patients")
     parser.add_argument("--state-file", type=Path, default=None,
@@ -113,7 +117,6 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         fixtures_dir=args.fixtures or default_fixtures_dir(),
         generate=args.generate,
         generate_account=args.generate_account,
-        snapshot=args.snapshot,
         seed=args.seed,
         state_file=args.state_file,
         store=args.store,
@@ -123,6 +126,7 @@ def settings_from(args: argparse.Namespace) -> MockSettings:
         cors_origins=tuple(args.cors_origin),
         faults=_fault_settings(args),
         check_responses=args.check_responses,
+        answer_cache=args.answer_cache,
     )
 
 
@@ -160,6 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers > 1:
         return _serve_workers(args, settings)
     existed = settings.state_file is not None and settings.state_file.exists()
+    # Start-up makes millions of objects that live as long as the server, and
+    # next to no garbage cycles (under 1 MiB): the collector is off while it
+    # runs and what it made is frozen, never walked, not even once (each pass
+    # over a million patients took 1-3 s: bench/README.md).
+    gc.disable()
     try:
         from .web.app import create_app
 
@@ -168,10 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(app.state.backend.prepare())  # migrate and seed before the port opens
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
-    # The loaded data lives as long as the server: keep the collector from
-    # walking it again and again (a full pass at a million patients is ~2 s).
-    gc.collect()
-    gc.freeze()
+    finally:
+        gc.freeze()
+        gc.enable()
 
     import uvicorn
 

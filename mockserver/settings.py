@@ -71,8 +71,6 @@ class MockSettings:
     #: Extra realistic patients generated into `generate_account` at start-up.
     generate: int = 0
     generate_account: int = 1
-    #: Cache a large generated store between start-ups (store/snapshot.py).
-    snapshot: bool = True
     seed: int = 4821
     #: Saved on shutdown and loaded on start-up instead of the fixtures, if it exists.
     state_file: Path | None = None
@@ -83,6 +81,9 @@ class MockSettings:
     host: str | None = None
     #: Fault and latency injection for API requests (web/faults.py); None injects nothing.
     faults: FaultSettings | None = None
+    #: Keep the answers to reads until the data they show changes (api/answers.py),
+    #: for a backend that versions its data.
+    answer_cache: bool = True
     #: Validate every API answer against the spec with openapi-core and log violations (web/selfcheck.py).
     check_responses: bool = False
     #: Origins allowed by CORS; empty means CORS stays off.

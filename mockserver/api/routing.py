@@ -34,6 +34,7 @@ from .._exceptions import (
 from ..decisions import ApiRules
 from ..store.backend import Backend
 from . import messages
+from .answers import AnswerCache
 from .auth import bearer_token
 from .errors import http_error, in_words
 from .handlers import Handler, RequestContext
@@ -55,6 +56,9 @@ class _BoundOperation:
         self.handler = handler
         self.validator = RequestValidator(operation, rules, contract)
         self.has_body = operation.body_schema is not None
+        #: A read, whose answer may be kept (api/answers.py).
+        self.is_read = not operation.writes
+        self.success_status = operation.success_status
         self.shapers: dict[int, Shaper] = {
             status: compile_shaper(
                 keeping(response.schema, answer_fields) if answer_fields and status == operation.success_status
@@ -72,7 +76,9 @@ def build_api_routes(
     *,
     max_body_bytes: int,
     rules: ApiRules | None = None,
+    answers: AnswerCache | None = None,
 ) -> list[Route]:
+    """One route per spec path; `answers` keeps the answers to reads (None: none are kept)."""
     rules = rules or ApiRules()
     _check_handlers(spec, handlers)
     contract = spec.guide_contract() if spec.profile is not None else spec
@@ -86,7 +92,7 @@ def build_api_routes(
             )
             for method, op in methods.items()
         }
-        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes, rules)))
+        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes, rules, answers)))
     return routes
 
 
@@ -120,7 +126,7 @@ class _PathEndpoint:
 
     def __init__(
         self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], view: PatientView,
-        max_body_bytes: int, rules: ApiRules,
+        max_body_bytes: int, rules: ApiRules, answers: AnswerCache | None = None,
     ):
         self.bound = bound
         self.allowed = sorted(bound)
@@ -130,6 +136,7 @@ class _PathEndpoint:
         self.rules = rules
         self.wording = messages.wording(rules.own_error_words)
         self.reworded = self.wording is not messages.AS_DOCUMENTED
+        self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Plain ASGI on the hot path: no Request/Response objects (bench/README.md);
@@ -149,6 +156,14 @@ class _PathEndpoint:
             validator = target.validator
             path = validator.path_params(scope.get("path_params", {}))
             query = validator.query(scope["query_string"].decode("latin-1"))
+            answers, slot = self.answers, None
+            if target.is_read and answers is not None:  # authenticated and validated: the answer may be kept
+                slot = answers.slot(
+                    backend, principal, target.operation.operation_id, tuple(path.values()), scope["query_string"]
+                )
+                kept = answers.get(slot) if slot is not None else None
+                if kept is not None:
+                    return kept[0], kept[1], None
             raw_body = await _read_body(scope, receive, self.max_body_bytes) if target.has_body else b""
             context = RequestContext(
                 backend=backend,
@@ -164,7 +179,10 @@ class _PathEndpoint:
             return self._error(http_error(refused, self.wording))
         except HTTPError as error:
             return self._error(error)
-        return reply.status, dump_json(target.shapers[reply.status](reply.body)), None
+        body = dump_json(target.shapers[reply.status](reply.body))
+        if slot is not None and answers is not None and reply.status == target.success_status:
+            answers.put(slot, reply.status, body)
+        return reply.status, body, None
 
     def _error(self, error: HTTPError) -> tuple[int, bytes, Mapping[str, str] | None]:
         if self.reworded:

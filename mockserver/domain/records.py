@@ -12,9 +12,11 @@ every record, to the state documents and to the answers, with no code change.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, make_dataclass
+from dataclasses import fields as dataclass_fields
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, Protocol
 
 from dentare_spec import ApiSpec, constraints, object_shape
@@ -93,13 +95,49 @@ class PatientSchema:
         record: Patient = self.type(**values)
         return record
 
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(self.names) | {"account_id"}
+
+    @cached_property
+    def _nullable(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.default is None)
+
+    def maker(self, names: Sequence[str]) -> Callable[[tuple[Any, ...]], Patient]:
+        """A function making a Patient of a tuple of the fields `names` (in that
+        order; the rest at their defaults), values as stored: timestamps as epoch
+        ms. For loading many records at once (store/generate.py's rows)."""
+        kind = self.type
+        order = [f.name for f in dataclass_fields(kind)]
+        unknown = set(names) - set(order)
+        if unknown:
+            raise FixtureError(f"unknown fields {sorted(unknown)}")
+        defaults = {f.name: f.default for f in self.fields} | dict(_INTERNAL)
+        rest = tuple(name for name in order if name not in names)
+        if any(isinstance(defaults[name], (list, dict)) for name in rest):
+            # A container default must be each record's own: make those the slow way.
+            def make_slowly(row: tuple[Any, ...]) -> Patient:
+                return self.new(**dict(zip(names, row, strict=True)))
+
+            return make_slowly
+        filler = tuple(defaults[name] for name in rest)
+        where = {name: i for i, name in enumerate((*names, *rest))}
+        arrange = itemgetter(*(where[name] for name in order))
+
+        def make(row: tuple[Any, ...]) -> Patient:
+            record: Patient = kind(*arrange(row + filler))
+            return record
+
+        return make
+
     def from_record(self, record: Mapping[str, Any]) -> Patient:
         """A stored record (fixtures, state documents) as a Patient; values are trusted as stored."""
-        unknown = set(record) - set(self.names) - {"account_id"}
-        if unknown:
+        if not record.keys() <= self._known:
+            unknown = set(record) - self._known
             raise FixtureError(f"patient {record.get('id')}: unknown fields {sorted(unknown)}")
         # A null where the field is never null (an empty container, a flag) means its default.
-        values = {k: v for k, v in record.items() if v is not None or self._nullable(k)}
+        nullable = self._nullable
+        values = {k: v for k, v in record.items() if v is not None or k in nullable}
         for name in self.timestamps:
             if values.get(name) is not None:
                 values[name] = parse_timestamp(values[name])
@@ -113,9 +151,6 @@ class PatientSchema:
         for name in self.timestamps:
             record[name] = format_timestamp(record[name])
         return record
-
-    def _nullable(self, name: str) -> bool:
-        return any(f.name == name and f.default is None for f in self.fields)
 
 
 def patient_schema(spec: ApiSpec, computed: Collection[str]) -> PatientSchema:
@@ -135,7 +170,7 @@ def patient_schema(spec: ApiSpec, computed: Collection[str]) -> PatientSchema:
     return PatientSchema(tuple(fields))
 
 
-# Record type by its fields, and back (a snapshot pickles records by their fields).
+# Record type by its fields, and back (a pickled store pickles records by their fields).
 _TYPES: dict[tuple[tuple[str, str, bool], ...], type] = {}
 _FIELDS: dict[type, tuple[RecordField, ...]] = {}
 

@@ -9,6 +9,10 @@ nothing); the API layer turns them into answers. A write returns only once it
 is durable, when the backend keeps a state file. At the open points that live
 in the data a backend answers by its `StoreRules` (defined with the other
 decisions in mockserver/decisions.py, re-exported here), given when it is built.
+
+A backend may let the API keep its answers to reads (api/answers.py) by
+versioning its data: `answers_version` (the one method that is not awaited:
+it is asked on every read and must not wait on anything).
 """
 
 from __future__ import annotations
@@ -57,6 +61,13 @@ class Backend(Protocol):
     async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
         """Apply `changes` atomically; `updated_at` moves only when a value changes
         (on every update under `StoreRules.noop_touches`)."""
+
+    def answers_version(self, account_id: int) -> int | None:
+        """A number that changes on every change to what the account's answers
+        show: its patients (created, changed, archived, imported) and the whole
+        state (reset, loaded); never the same for two states of this process.
+        None: the backend cannot know of every write (a database shared by
+        several processes), so no answer is kept."""
 
     # -- the control plane ------------------------------------------------------------------
 

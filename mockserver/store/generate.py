@@ -15,12 +15,16 @@ from __future__ import annotations
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
+from operator import mul
 from random import Random
 from typing import Any
 
 from ..domain.text import to_latin
 
-__all__ = ["GENERATED_SINCE", "GENERATED_UNTIL", "embg_check_digit", "generate_patients"]
+__all__ = [
+    "EMPTY_ISSUES", "EMPTY_PREFERENCES", "GENERATED_SINCE", "GENERATED_UNTIL", "ROW_FIELDS", "embg_check_digit",
+    "generate_patients", "generate_rows",
+]
 
 #: Default window of generated `created_at`: after the fixtures (which end in
 #: June 2026) and before today, so that ids stay in creation order when the
@@ -196,7 +200,9 @@ _BIRTH_DAYS = date(2023, 12, 31).toordinal() - _BIRTH_FIRST
 def embg_check_digit(first12: str) -> int | None:
     """The EMBG control digit of its first 12 digits, or None when none exists
     (a remainder of 1 gives 10, a number that is never issued)."""
-    total = sum(w * int(d) for w, d in zip(_EMBG_WEIGHTS, first12, strict=True))
+    if len(first12) != len(_EMBG_WEIGHTS):
+        raise ValueError(f"an EMBG's first 12 digits, not {first12!r}")
+    total = sum(map(mul, _EMBG_WEIGHTS, map(int, first12)))
     k = 11 - total % 11
     if k == 10:
         return None
@@ -227,6 +233,27 @@ def _weighted(pairs: Sequence[tuple[Any, float]]) -> tuple[tuple[Any, ...], tupl
     return values, tuple(cumulative), total
 
 
+#: The fields of a generated row (`generate_rows`), in the order of a stored
+#: record's keys; `created_at` and `updated_at` as epoch milliseconds.
+ROW_FIELDS: tuple[str, ...] = (
+    "id", "account_id", "first_name", "last_name", "email", "phone", "phone_e164",
+    "phone_country", "birthdate", "gender", "personal_no", "external_id", "legacy_id",
+    "preferred_doctor_id", "locale", "is_active", "created_at", "updated_at", "allergies",
+    "medical_conditions", "blood_type", "emergency_contact_name", "emergency_contact_relationship",
+    "emergency_contact_phone", "insurance_provider", "insurance_id", "vip", "vip_start_date",
+    "vip_expiration_date", "vip_notes", "preferences", "medical_issues",
+)  # fmt: skip
+_CREATED, _UPDATED = ROW_FIELDS.index("created_at"), ROW_FIELDS.index("updated_at")
+_PREFERENCES_AT, _ISSUES_AT = ROW_FIELDS.index("preferences"), ROW_FIELDS.index("medical_issues")
+#: The empty containers of every row that has none: one each, shared (rows are
+#: read, never changed in place; `generate_patients` gives each record its own).
+EMPTY_PREFERENCES: dict[str, str] = {}
+EMPTY_ISSUES: list[str] = []
+# The expansion fields of a patient who has none (three in four).
+_NOT_EXPANDED = (None, None, None, None, None, None, None, None, False, None, None, None,
+                 EMPTY_PREFERENCES, EMPTY_ISSUES)  # fmt: skip
+
+
 def generate_patients(
     n: int,
     *,
@@ -246,6 +273,45 @@ def generate_patients(
     `updated_until` (default `until`). The same arguments give the same
     records, byte for byte.
     """
+    rows = generate_rows(n, seed=seed, account_id=account_id, start_id=start_id, country=country,
+                         since=since, until=until, updated_until=updated_until)
+    stamps: dict[int, str] = {}  # the window spans few days: format each date once
+
+    def stamp(epoch_ms: int) -> str:
+        days, rest = divmod(epoch_ms, _DAY_MS)
+        day = stamps.get(days)
+        if day is None:
+            day = stamps[days] = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+        seconds, millis = divmod(rest, 1000)
+        hours, seconds = divmod(seconds, 3600)
+        minutes, seconds = divmod(seconds, 60)
+        return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+
+    for row in rows:
+        record = dict(zip(ROW_FIELDS, row, strict=True))
+        created, updated = row[_CREATED], row[_UPDATED]
+        record["created_at"] = created_at = stamp(created)
+        record["updated_at"] = created_at if updated == created else stamp(updated)
+        record["preferences"] = dict(row[_PREFERENCES_AT])
+        record["medical_issues"] = list(row[_ISSUES_AT])
+        yield record
+
+
+def generate_rows(
+    n: int,
+    *,
+    seed: int,
+    account_id: int,
+    start_id: int,
+    country: str | None = None,
+    since: str = GENERATED_SINCE,
+    until: str = GENERATED_UNTIL,
+    updated_until: str | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """The patients of `generate_patients` as tuples of `ROW_FIELDS`, ready to
+    store: timestamps as epoch ms, equal values shared (names, dates, the empty
+    containers), nothing formatted only to be parsed back. A store of a
+    million is built from these (bench/README.md has the costs)."""
     if country not in _ORIGIN_MIX:
         raise ValueError(f"country must be AL, XK, MK or None, not {country!r}")
     if n < 0:
@@ -263,7 +329,7 @@ def generate_patients(
         values, cumulative, total = table
         return values[bisect(cumulative, rnd() * total)]
 
-    origins = _weighted(list(_ORIGIN_MIX[country].items()))
+    origin_values, origin_cumulative, origin_total = _weighted(list(_ORIGIN_MIX[country].items()))
     locales = {origin: _weighted(pairs) for origin, pairs in _LOCALES.items()}
     domains = {region: _weighted(pairs) for region, pairs in _DOMAINS.items()}
     blood = _weighted(_BLOOD)
@@ -272,17 +338,7 @@ def generate_patients(
     start_ms, end_ms = _parse_utc(since), _parse_utc(until)
     edit_end_ms = _parse_utc(updated_until) if updated_until else end_ms
     step = max(1, (end_ms - start_ms) // max(n, 1))
-    days_seen: dict[int, str] = {}  # the window spans few days: format each date once
-
-    def stamp(epoch_ms: int) -> str:
-        days, rest = divmod(epoch_ms, _DAY_MS)
-        day = days_seen.get(days)
-        if day is None:
-            day = days_seen[days] = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
-        seconds, millis = divmod(rest, 1000)
-        hours, seconds = divmod(seconds, 3600)
-        minutes, seconds = divmod(seconds, 60)
-        return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+    births: dict[int, tuple[date, str]] = {}  # ~32k birthdays among a million: one date and one string each
 
     def phone_number(region: str) -> tuple[str, str]:
         """(as typed, E.164) of a mobile number in `region`."""
@@ -318,28 +374,40 @@ def generate_patients(
                 return f"{number}{digit}"
             serial += 1
 
+    # Every draw below is in the order the records have always been drawn in:
+    # the same seed gives the same patients as it always has (tests pin them).
     for index in range(n):
         pid = start_id + index
-        origin = weighted(origins)
+        origin = origin_values[bisect(origin_cumulative, rnd() * origin_total)]
         names = _NAMES[origin]
         sex = "f" if rnd() < 0.53 else "m"
-        first_i = int(rnd() * len(names.native[sex][0]))
-        last_i = int(rnd() * len(names.native[sex][1]))
+        first_names, last_names = names.native[sex]
+        first_i = int(rnd() * len(first_names))
+        last_i = int(rnd() * len(last_names))
         if origin == "mk" and rnd() < _CYRILLIC_SHARE:
-            first_name, last_name = names.native[sex][0][first_i], names.native[sex][1][last_i]
+            first_name, last_name = first_names[first_i], last_names[last_i]
         else:
-            first_name, last_name = names.latin[sex][0][first_i], names.latin[sex][1][last_i]
-        home = _HOME[origin]
-        clinic = country or home
+            latin = names.latin[sex]
+            first_name, last_name = latin[0][first_i], latin[1][last_i]
+        clinic = country or _HOME[origin]
 
         roll = rnd()
         gender = ("female" if sex == "f" else "male") if roll < 0.96 else ("other" if roll < 0.975 else None)
 
-        born = date.fromordinal(_BIRTH_FIRST + int(rnd() * _BIRTH_DAYS)) if rnd() < 0.93 else None
+        born: date | None = None
+        birthdate: str | None = None
+        if rnd() < 0.93:
+            ordinal = _BIRTH_FIRST + int(rnd() * _BIRTH_DAYS)
+            birth = births.get(ordinal)
+            if birth is None:
+                day = date.fromordinal(ordinal)
+                birth = births[ordinal] = (day, day.isoformat())
+            born, birthdate = birth
 
         email = None
         if rnd() < 0.86:
-            first_a, last_a = names.ascii[sex][0][first_i], names.ascii[sex][1][last_i]
+            ascii_names = names.ascii[sex]
+            first_a, last_a = ascii_names[0][first_i], ascii_names[1][last_i]
             shape = rnd()
             if shape < 0.30:
                 local = f"{first_a}.{last_a}"
@@ -359,7 +427,7 @@ def generate_patients(
 
         phone = phone_e164 = phone_country = None
         if rnd() < 0.92:
-            phone_country = clinic if rnd() < 0.9 else pick(("AL", "XK", "MK"))
+            phone_country = clinic if rnd() < 0.9 else pick(_REGIONS)
             phone, phone_e164 = phone_number(phone_country)
 
         slot = start_ms + index * step
@@ -377,48 +445,24 @@ def generate_patients(
             if updated - updated % 1000 > created:
                 updated -= updated % 1000
 
-        created_at = stamp(created)
-        record: dict[str, Any] = {
-            "id": pid,
-            "account_id": account_id,
-            "first_name": first_name,
-            "last_name": last_name,
-            "email": email,
-            "phone": phone,
-            "phone_e164": phone_e164,
-            "phone_country": phone_country,
-            "birthdate": born.isoformat() if born else None,
-            "gender": gender,
-            "personal_no": personal_no(origin, born, sex) if born and rnd() < 0.55 else None,
-            "external_id": f"ext_{pid}" if rnd() < 0.15 else None,
-            "legacy_id": f"LEG-{10000 + int(rnd() * 90000)}" if rnd() < 0.08 else None,
-            "preferred_doctor_id": pick(doctors) if rnd() < 0.30 else None,
-            "locale": weighted(locales[origin]),
-            "is_active": is_active,
-            "created_at": created_at,
-            "updated_at": created_at if updated == created else stamp(updated),
-            "allergies": None,
-            "medical_conditions": None,
-            "blood_type": None,
-            "emergency_contact_name": None,
-            "emergency_contact_relationship": None,
-            "emergency_contact_phone": None,
-            "insurance_provider": None,
-            "insurance_id": None,
-            "vip": False,
-            "vip_start_date": None,
-            "vip_expiration_date": None,
-            "vip_notes": None,
-            "preferences": {},
-            "medical_issues": [],
-        }
-        if rnd() < 0.25:
-            _expand(record, rng, pick, weighted, blood, clinic, origin, created, updated)
-        yield record
+        national_no = personal_no(origin, born, sex) if born and rnd() < 0.55 else None
+        external_id = f"ext_{pid}" if rnd() < 0.15 else None
+        legacy_id = f"LEG-{10000 + int(rnd() * 90000)}" if rnd() < 0.08 else None
+        doctor = pick(doctors) if rnd() < 0.30 else None
+        locale = weighted(locales[origin])
+        expansion = (
+            _expand(rng, pick, weighted, blood, clinic, origin, created, updated) if rnd() < 0.25
+            else _NOT_EXPANDED
+        )
+        yield (pid, account_id, first_name, last_name, email, phone, phone_e164, phone_country, birthdate,
+               gender, national_no, external_id, legacy_id, doctor, locale, is_active, created, updated,
+               *expansion)
+
+
+_REGIONS = ("AL", "XK", "MK")
 
 
 def _expand(
-    record: dict[str, Any],
     rng: Random,
     pick: Callable[[Sequence[Any]], Any],
     weighted: Callable[[Any], Any],
@@ -427,38 +471,43 @@ def _expand(
     origin: str,
     created_ms: int,
     updated_ms: int,
-) -> None:
-    """The expansion fields a clinic fills in for about a quarter of its patients."""
+) -> tuple[Any, ...]:
+    """The expansion fields (from `allergies` to `medical_issues`, in
+    `ROW_FIELDS` order) a clinic fills in for about a quarter of its patients."""
     rnd = rng.random
-    if rnd() < 0.45:
-        record["allergies"] = pick(_ALLERGIES)
-    if rnd() < 0.40:
-        record["medical_conditions"] = pick(_CONDITIONS)
-    if rnd() < 0.50:
-        record["blood_type"] = weighted(blood)
+    allergies = pick(_ALLERGIES) if rnd() < 0.45 else None
+    conditions = pick(_CONDITIONS) if rnd() < 0.40 else None
+    blood_type = weighted(blood) if rnd() < 0.50 else None
+    contact_name = contact_relationship = contact_phone = None
     if rnd() < 0.55:
         names = _NAMES[origin]
         sex = "f" if rnd() < 0.5 else "m"
         first, last = names.latin[sex]
-        record["emergency_contact_name"] = f"{pick(first)} {pick(last)}"
-        record["emergency_contact_relationship"] = pick(_RELATIONSHIPS)
+        contact_name = f"{pick(first)} {pick(last)}"
+        contact_relationship = pick(_RELATIONSHIPS)
         national = _mobile(rnd, clinic)
-        record["emergency_contact_phone"] = f"+{_CALLING_CODE[clinic]}{national}"
+        contact_phone = f"+{_CALLING_CODE[clinic]}{national}"
+    insurer = insurance_id = None
     if rnd() < 0.45:
-        record["insurance_provider"] = pick(_INSURERS[clinic])
-        record["insurance_id"] = f"{clinic}-{rng.randrange(2018, 2027)}-{rng.randrange(10**6):06d}"
+        insurer = pick(_INSURERS[clinic])
+        insurance_id = f"{clinic}-{rng.randrange(2018, 2027)}-{rng.randrange(10**6):06d}"
+    preferences: dict[str, str] = EMPTY_PREFERENCES
     if rnd() < 0.5:
-        record["preferences"] = {
+        preferences = {
             "contact_channel": pick(_CHANNELS),
             "reminder_hours_before": pick(_REMINDER_HOURS),
         }
+    issues: list[str] = EMPTY_ISSUES
     if rnd() < 0.4:
-        record["medical_issues"] = sorted(set(rng.sample(_MEDICAL_ISSUES, 1 + int(rnd() * 2.2))))
+        issues = sorted(set(rng.sample(_MEDICAL_ISSUES, 1 + int(rnd() * 2.2))))
+    vip, vip_start, vip_end, vip_notes = False, None, None, None
     if rnd() < 0.12:  # ~3% of all patients
         # Made VIP on a day between creation and the last edit.
         start_day = (created_ms + rng.randrange(updated_ms - created_ms + 1)) // _DAY_MS
         start = date.fromordinal(_EPOCH_ORDINAL + start_day)
-        record["vip"] = True
-        record["vip_start_date"] = start.isoformat()
-        record["vip_expiration_date"] = date.fromordinal(start.toordinal() + 365).isoformat()
-        record["vip_notes"] = pick(_VIP_NOTES)
+        vip = True
+        vip_start = start.isoformat()
+        vip_end = date.fromordinal(start.toordinal() + 365).isoformat()
+        vip_notes = pick(_VIP_NOTES)
+    return (allergies, conditions, blood_type, contact_name, contact_relationship, contact_phone, insurer,
+            insurance_id, vip, vip_start, vip_end, vip_notes, preferences, issues)

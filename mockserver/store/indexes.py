@@ -13,6 +13,7 @@ what each structure costs at a million patients.
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Collection, Iterator
@@ -23,6 +24,8 @@ __all__ = ["SEPARATOR", "ExactIndex", "Rows", "Trigrams", "ValueGroups", "insert
 #: Joins the searchable parts of one text, so that no match spans two of them.
 SEPARATOR = "\x1f"
 _INT32_MAX = 2**31 - 1
+_NOT_ASCII_LETTER = re.compile("[^A-Za-z]")
+_FEW_VALUES = 32
 
 T = TypeVar("T")
 
@@ -57,44 +60,62 @@ class Trigrams:
 
     A needle holding the separator is not looked up (None: the caller scans),
     which keeps `needle in text` exact.
+
+    `letters=False` leaves out the trigrams made of letters only: a needle
+    with anything else in it (a digit, ".", "_") has a trigram holding that,
+    and only those are looked up; a needle of letters alone is not (None).
+    The email local parts are indexed so, since their letter runs are looked
+    up by word (ValueGroups): three in four of their trigrams are letters.
     """
 
-    __slots__ = ("_last", "_postings", "_separator", "_typecode")
+    __slots__ = ("_last", "_letters", "_postings", "_separator", "_typecode")
 
-    def __init__(self, separator: str) -> None:
-        self._postings: dict[str, array[int]] = {}
+    def __init__(self, separator: str, *, letters: bool = True) -> None:
+        self._postings: dict[str, array[int]] = _IntPostings()
         self._separator = separator
+        self._letters = letters
         self._typecode = "i"
         self._last = -1  # the largest id added: at or past it, every posting takes an append
 
-    def add(self, patient_id: int, text: str) -> None:
+    def add(self, patient_id: int, text: str, grams: Collection[str] | None = None) -> None:
+        """Index `text` under `patient_id`; `grams`, when given, are its trigrams
+        as this index keeps them (worked out faster by a caller who knows more)."""
         if patient_id > _INT32_MAX and self._typecode == "i":
             self._widen()
-        grams = trigrams(text, self._separator)
-        postings = self._postings
-        get = postings.get
-        typecode = self._typecode
+        if grams is None:
+            grams = trigrams(text, self._separator) if self._letters else self._unlettered(text)
+        postings = self._postings  # a new gram gets its empty posting (__missing__)
         if patient_id >= self._last:  # loading, creating: the hot case
             self._last = patient_id
             for gram in grams:
-                bucket = get(gram)
-                if bucket is None:
-                    postings[gram] = bucket = array(typecode)
-                bucket.append(patient_id)
+                postings[gram].append(patient_id)
             return
         for gram in grams:
-            bucket = get(gram)
-            if bucket is None:
-                postings[gram] = bucket = array(typecode)
-            insort(bucket, patient_id)
+            insort(postings[gram], patient_id)
+
+    def _unlettered(self, text: str) -> set[str]:
+        """The trigrams of `text` that are not all letters."""
+        if text.isascii() and self._separator not in text:  # a local part: the grams around its few non-letters
+            grams: set[str] = set()
+            last = len(text) - 3
+            for found in _NOT_ASCII_LETTER.finditer(text):
+                at = found.start()
+                grams.update([text[i : i + 3] for i in range(max(at - 2, 0), min(at, last) + 1)])
+            return grams
+        return {gram for gram in trigrams(text, self._separator) if not gram.isalpha()}
 
     def postings(self, needle: str) -> list[array[int]] | None:
         """The postings of every trigram of `needle`, smallest first ([] if one
         has none: nothing matches), or None when the needle cannot be looked up."""
         if len(needle) < 3 or self._separator in needle:
             return None
+        grams = {needle[i : i + 3] for i in range(len(needle) - 2)}
+        if not self._letters:
+            grams = {gram for gram in grams if not gram.isalpha()}
+            if not grams:
+                return None
         found = []
-        for gram in {needle[i : i + 3] for i in range(len(needle) - 2)}:
+        for gram in grams:
             bucket = self._postings.get(gram)
             if bucket is None:
                 return []
@@ -104,44 +125,77 @@ class Trigrams:
 
     def _widen(self) -> None:
         self._typecode = "q"
-        for gram, bucket in self._postings.items():
-            self._postings[gram] = array("q", bucket)
+        self._postings = _LongPostings((gram, array("q", bucket)) for gram, bucket in self._postings.items())
+
+
+class _IntPostings(dict[str, "array[int]"]):
+    """gram -> ids, an empty posting made on first use (a loop of plain appends;
+    .get and a None check per gram were a fifth of a load's time)."""
+
+    __slots__ = ()
+
+    def __missing__(self, gram: str) -> array[int]:
+        bucket = self[gram] = array("i")
+        return bucket
+
+
+class _LongPostings(dict[str, "array[int]"]):
+    __slots__ = ()
+
+    def __missing__(self, gram: str) -> array[int]:
+        bucket = self[gram] = array("q")
+        return bucket
 
 
 class ExactIndex:
     """Exact-match index: key -> ids. A key held by one patient (nearly every
-    email) maps to the bare id; a set is made only on a second holder."""
+    email) maps to the bare id, one held by a few to a tuple of them (a set
+    would take 216 bytes for two ids; one email in ten is shared), and a key
+    held by many to a set."""
 
     __slots__ = ("_map",)
 
+    _TUPLE_MAX = 16
+
     def __init__(self) -> None:
-        self._map: dict[str, int | set[int]] = {}
+        self._map: dict[str, int | tuple[int, ...] | set[int]] = {}
 
     def add(self, key: str, patient_id: int) -> None:
         held = self._map.get(key)
         if held is None:
             self._map[key] = patient_id
-        elif isinstance(held, set):
+        elif isinstance(held, int):
+            if held != patient_id:
+                self._map[key] = (held, patient_id)
+        elif isinstance(held, tuple):
+            if patient_id not in held:
+                self._map[key] = (*held, patient_id) if len(held) < self._TUPLE_MAX else {*held, patient_id}
+        else:
             held.add(patient_id)
-        elif held != patient_id:
-            self._map[key] = {held, patient_id}
 
     def discard(self, key: str, patient_id: int) -> None:
         held = self._map.get(key)
         if held is None:
             return
-        if isinstance(held, set):
-            held.discard(patient_id)
-            if not held:
+        if isinstance(held, int):
+            if held == patient_id:
                 del self._map[key]
-        elif held == patient_id:
+            return
+        rest = {i for i in held if i != patient_id}
+        if not rest:
             del self._map[key]
+        elif len(rest) == 1:
+            self._map[key] = rest.pop()
+        elif isinstance(held, tuple):
+            self._map[key] = tuple(i for i in held if i != patient_id)
+        else:
+            held.discard(patient_id)
 
     def get(self, key: str) -> Collection[int]:
         held = self._map.get(key)
         if held is None:
             return ()
-        return held if isinstance(held, set) else (held,)
+        return (held,) if isinstance(held, int) else held
 
 
 class ValueGroups:
@@ -197,6 +251,8 @@ class ValueGroups:
                 values = set(found)
             else:
                 values.intersection_update(found)
+            if len(values) <= _FEW_VALUES:  # checking these few beats intersecting long lists
+                break
         return [value for value in values or () if needle in value]
 
     def starting(self, prefix: str) -> list[str]:

@@ -10,7 +10,7 @@ tests driving the store directly).
 
 At the open points that live in the data the store answers by its
 `StoreRules` (mockserver/decisions.py documents each). They are not part of
-the state: a snapshot or state document loaded into a store gets the rules of
+the state: a pickled store or state document loaded into a store gets the rules of
 the store it is loaded for.
 """
 
@@ -30,7 +30,7 @@ from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import now_ms
 from ..domain.tokens import hash_token, new_token
-from .account import AccountPatients, NamesKeys
+from .account import AccountPatients, NamesKeys, next_version
 from .backend import Principal
 from .planner import PatientQuery, plan
 
@@ -55,21 +55,23 @@ class Store:
         self._names_key = NamesKeys()
 
     def __getstate__(self) -> dict[str, Any]:
-        # Pickled as a start-up snapshot (snapshot.py); a lock cannot be, and
-        # the rules are not data (the loader sets its own).
+        # A store can be pickled (a test's copy, a process's); a lock cannot be,
+        # and the rules are not data (the loader sets its own).
         return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "rules")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self.rules = StoreRules()
+        for scope in self._patients.values():  # a copy is another state: its answers are not the original's
+            scope.version = next_version()
 
     # -- accounts and tokens ----------------------------------------------------------------
 
     def add_account(self, account: Account) -> None:
         with self._lock:
             self._accounts[account.id] = account
-            self._patients.setdefault(account.id, AccountPatients())
+            self._patients.setdefault(account.id, AccountPatients()).version = next_version()  # its users may differ
 
     def accounts(self) -> list[Account]:
         return list(self._accounts.values())
@@ -173,6 +175,43 @@ class Store:
             self._next_patient_id = max(self._next_patient_id, patient.id + 1)
             return patient
 
+    def add_rows(self, names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert fully-formed patients given as tuples of the fields `names`
+        (store/generate.py's rows: values as stored, equal ones shared), in bulk:
+        how a million are loaded (bench/README.md). Those whose id is not past
+        every id in the store are added one by one, with `add_patient`'s check."""
+        make = self.schema.maker(names)
+        names_key = self._names_key
+        pending: dict[int, list[Patient]] = {}  # account -> patients made, not yet indexed
+
+        def index_pending() -> None:
+            for account, patients in pending.items():
+                self._scope(account).index_many(patients)
+            pending.clear()
+
+        count = 0
+        with self._lock:
+            next_id, account_id, batch = self._next_patient_id, None, []
+            for row in rows:
+                patient = make(row)
+                count += 1
+                if patient.id < next_id:  # not past every id: checked and indexed on its own
+                    index_pending()
+                    self._next_patient_id, account_id = next_id, None
+                    self.add_patient(patient)
+                    next_id = self._next_patient_id
+                    continue
+                if patient.account_id != account_id:  # rows come account by account
+                    account_id = patient.account_id
+                    self._scope(account_id)
+                    batch = pending.setdefault(account_id, [])
+                patient.names_key = names_key(patient.first_name, patient.last_name)
+                batch.append(patient)
+                next_id = patient.id + 1
+            self._next_patient_id = next_id
+            index_pending()
+        return count
+
     def new_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
         """The patient `create_patient` would store, not yet stored (a durable
         backend records it first, then adds it with `add_patient`)."""
@@ -244,7 +283,7 @@ class Store:
             # `confirmed` ids are known to match (a name search's own groups):
             # only the other candidates are read and checked.
             if confirmed:
-                candidates = set(candidates).difference(confirmed)
+                candidates = () if candidates is confirmed else set(candidates).difference(confirmed)
             get = by_id.get
             if status is None:
                 matches = [i for i in candidates if (p := get(i)) is not None and predicate(p)]
@@ -253,8 +292,18 @@ class Store:
                     i for i in candidates if (p := get(i)) is not None and p.is_active is status and predicate(p)
                 ]
             matches.extend(confirmed)
+            end = start + per_page
+            if end * 16 < len(matches):  # an early page of many matches: pick it, do not sort them all
+                pick = heapq.nlargest if newest_first else heapq.nsmallest
+                return by_id.many(pick(end, matches)[start:]), len(matches)
             matches.sort(reverse=newest_first)
         return by_id.many(matches[start : start + per_page]), len(matches)
+
+    def answers_version(self, account_id: int) -> int | None:
+        """The version of the account's patients: it moves on every write to them
+        (each insert and index change, every update); a new store's are new numbers."""
+        scope = self._patients.get(account_id)
+        return None if scope is None else scope.version
 
     def patients(self, account_id: int | None = None) -> Iterator[Patient]:
         scopes = self._patients.values() if account_id is None else [self._scope(account_id)]
@@ -352,11 +401,20 @@ _NO_LIST: list[str] = []
 _SHARED_FIELDS = ("first_name", "last_name", "birthdate", "gender", "locale", "phone_country")
 
 
+_CONTAINERS: dict[type, tuple[str, ...]] = {}  # record type -> its fields whose default is a dict or a list
+
+
 def _compact(p: Patient) -> None:
     """Share what many patients hold alike: interned short strings, one empty
     dict and one empty list (container fields are read-only in the API,
     replaced and never changed in place), one int for equal timestamps."""
-    for name in p.__slots__:  # type: ignore[attr-defined]
+    containers = _CONTAINERS.get(type(p))
+    if containers is None:
+        blank = type(p)()  # every field at its default
+        containers = _CONTAINERS[type(p)] = tuple(
+            name for name in p.__slots__ if type(getattr(blank, name)) in (dict, list)  # type: ignore[attr-defined]
+        )
+    for name in containers:
         value = getattr(p, name)
         if type(value) is dict and not value:
             setattr(p, name, _NO_DICT)

@@ -203,13 +203,16 @@ def plan(
                 and digit_postings is not None):
             exact_emails, email_candidates = email_plan
             # Name groups, email words and domains are exact and split by status.
-            known = scope.names.ids(name_values, status) | exact_emails
+            known = scope.names.ids(name_values, status)
+            known |= exact_emails
             if not filters:
                 confirmed = known
 
             def q_candidates() -> Collection[int]:
-                return (known | email_candidates(known) | intersect(personal_postings, known)
-                        | intersect(digit_postings, known))
+                more = email_candidates(known)
+                more |= intersect(personal_postings, known)
+                more |= intersect(digit_postings, known)
+                return known | more if more else known  # most searches: the known ids alone, not a copy
 
             lazy.append(q_candidates)
         filters.append(search)
@@ -219,7 +222,8 @@ def plan(
     candidates: Collection[int] | None = min(exact, key=len) if exact else None
     if candidates is None or len(candidates) > FEW:
         for source in lazy:  # index sets only when no exact index narrowed it enough
-            found_set = set(source())
+            found = source()
+            found_set = found if isinstance(found, set) else set(found)
             candidates = found_set if candidates is None else found_set.intersection(candidates)
     if candidates is None:
         confirmed = ()
@@ -248,8 +252,13 @@ def _email_candidates(
     by_domain = None
     if after and "@" not in after:
         by_domain = scope.email_domains.ids(scope.email_domains.starting(after), active)
-    by_local = scope.email_locals.postings(before) if len(before) >= 3 else None
-    if by_domain is None and by_local is None and after:
+    by_local: list[array[int]] | None = None
+    by_word: set[int] | None = None  # `before` all letters: inside one word of the local part
+    if len(before) >= 3 and before.isalpha():
+        by_word = scope.email_words.ids(scope.email_words.containing(before) or [], active)
+    elif len(before) >= 3:
+        by_local = scope.email_locals.postings(before)
+    if by_domain is None and by_local is None and by_word is None and after:
         return None  # "x@y": nothing short enough to narrow by
     if by_domain is None:
         # after is empty ("name@") or holds another "@": the local part must end with `before`
@@ -257,7 +266,10 @@ def _email_candidates(
         by_domain = scope.email_domains.ids(scope.email_domains.starting(""), active) if not after else set()
 
     def candidates(known: set[int]) -> set[int]:
-        found = by_domain if by_local is None else intersect(by_local, known) & by_domain
+        if by_word is not None:
+            found = by_word & by_domain
+        else:
+            found = by_domain if by_local is None else intersect(by_local, known) & by_domain
         return (found - known) | intersect(whole, known)
 
     return set(), candidates

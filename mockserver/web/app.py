@@ -3,8 +3,8 @@ and error answers in the API's `{"error": ...}` shape for everything else.
 
 What the endpoints act on is in `app.state`: `backend` (the state, through
 the store's `Backend`), `spec` (as the profile decides it), `decisions` (the
-profile's flags, mockserver/decisions.py), `settings` and `importer` (CSV
-import).
+profile's flags, mockserver/decisions.py), `settings`, `importer` (CSV
+import) and `answers` (the kept answers to reads, api/answers.py; None when off).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 
 from dentare_spec import ApiSpec, load_spec
 
+from ..api.answers import AnswerCache
 from ..api.csv_rows import CsvImporter
 from ..api.handlers import HANDLERS, Handler
 from ..api.responses import json_response
@@ -69,10 +70,11 @@ def create_app(
     spec = spec or load_spec(settings.spec_path, settings.profile)
     decisions = read_decisions(spec)
     backend = build_backend(settings, spec)
+    answers = AnswerCache() if settings.answer_cache else None
     api_routes = build_api_routes(
         spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
         PatientView(spec, backend.schema, decisions.api), max_body_bytes=settings.max_body_bytes,
-        rules=decisions.api,
+        rules=decisions.api, answers=answers,
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
@@ -106,6 +108,7 @@ def create_app(
     app.state.decisions = decisions
     app.state.settings = settings
     app.state.importer = CsvImporter(spec, decisions)
+    app.state.answers = answers
     stack: ASGIApp | None = None
     if settings.check_responses:
         # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.

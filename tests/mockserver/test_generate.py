@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -219,3 +220,41 @@ def test_unknown_country(bad: str) -> None:
 
 def test_zero() -> None:
     assert list(generate_patients(0, seed=1, account_id=1, start_id=1)) == []
+
+
+# The output of the generator as it was first written (sha256 of the records as JSON, first 32 hex
+# digits): a faster generator must give the same patients for the same arguments.
+PINNED = {
+    ("AL", 3000, 42): "dcc10b5a27e3cd9aa74aaaf0eebcd8da", ("AL", 1, 7): "e2f8cef951e0a5117fdabaa55443e446",
+    ("XK", 3000, 42): "e4e6e2aa1179f6e452ef86d565f56e13", ("XK", 1, 7): "1d82018a5a38c5dc1bc6b1ef72720a5c",
+    ("MK", 3000, 42): "03c67e815e6853328f130562a687ebeb", ("MK", 1, 7): "58993a407e12d84a9e3481b3c720d79e",
+    (None, 3000, 42): "2e27a9e1dc941c214c9f78a16975221d", (None, 1, 7): "e2f8cef951e0a5117fdabaa55443e446",
+}
+
+
+@pytest.mark.parametrize(("country", "n", "seed"), list(PINNED))
+def test_the_same_seed_gives_the_patients_it_always_gave(country: str | None, n: int, seed: int) -> None:
+    start = 1000 if n > 1 else 5
+    records = list(generate_patients(n, seed=seed, account_id=3, start_id=start, country=country))
+    digest = hashlib.sha256(json.dumps(records, ensure_ascii=False).encode()).hexdigest()[:32]
+    assert digest == PINNED[(country, n, seed)]
+
+
+def test_an_edit_window_gives_the_patients_it_always_gave() -> None:
+    records = list(generate_patients(200, seed=3, account_id=1, start_id=10, country="AL",
+                                     since="2025-01-01T00:00:00Z", until="2025-01-02T00:00:00Z",
+                                     updated_until="2025-06-01T00:00:00Z"))  # fmt: skip
+    digest = hashlib.sha256(json.dumps(records, ensure_ascii=False).encode()).hexdigest()[:32]
+    assert digest == "f1acb7b5ab538d1fa5dbc5fe9159389b"
+
+
+def test_rows_are_the_records() -> None:
+    """generate_rows gives what generate_patients does, timestamps as epoch ms."""
+    from mockserver.domain.timestamps import parse_timestamp
+    from mockserver.store.generate import ROW_FIELDS, generate_rows
+
+    args: dict = {"seed": 9, "account_id": 2, "start_id": 50, "country": None}
+    for record, row in zip(generate_patients(500, **args), generate_rows(500, **args), strict=True):
+        expected = {**record, "created_at": parse_timestamp(record["created_at"]),
+                    "updated_at": parse_timestamp(record["updated_at"])}
+        assert dict(zip(ROW_FIELDS, row, strict=True)) == expected

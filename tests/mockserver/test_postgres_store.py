@@ -70,6 +70,26 @@ def test_a_write_through_one_process_is_read_through_the_other(shared: tuple[Run
     assert [p["id"] for p in found] == [created.json()["data"]["id"]]
 
 
+def test_a_read_repeated_through_one_process_sees_the_others_writes(
+    shared: tuple[RunningMock, RunningMock],
+) -> None:
+    """The answer cache (api/answers.py) is on in both processes, but the
+    PostgreSQL store versions nothing (another process may write at any time),
+    so no answer is kept: a read asked again after the other process wrote is fresh."""
+    a, b = shared
+    unconnected = build_backend(MockSettings(fixtures_dir=FIXTURES_DIR, store="postgresql://127.0.0.1:1/none"))
+    assert unconnected.answers_version(1) is None  # asked on every read, never waits on the database
+    created = httpx.post(f"{a.base_url}/patients", headers=AUTH1, json={"first_name": "Kept", "last_name": "Never"})
+    path = f"/patients/{created.json()['data']['id']}"
+    query = {"q": "kept never"}
+    for _ in range(2):  # asked twice: a cache would now hold it
+        assert httpx.get(b.base_url + path, headers=AUTH1).json()["data"]["last_name"] == "Never"
+        assert len(httpx.get(f"{b.base_url}/patients", headers=AUTH1, params=query).json()["data"]) == 1
+    assert httpx.patch(a.base_url + path, headers=AUTH1, json={"last_name": "Changed"}).status_code == 200
+    assert httpx.get(b.base_url + path, headers=AUTH1).json()["data"]["last_name"] == "Changed"
+    assert httpx.get(f"{b.base_url}/patients", headers=AUTH1, params=query).json()["data"] == []
+
+
 def test_a_token_revoked_through_one_process_is_refused_by_the_other(
     shared: tuple[RunningMock, RunningMock],
 ) -> None:

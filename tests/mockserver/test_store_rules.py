@@ -21,6 +21,7 @@ import pytest
 
 from mockserver.decisions import StoreRules
 from mockserver.settings import MockSettings
+from mockserver.store.documents import export_state
 from mockserver.store.generate import generate_patients
 from mockserver.store.memory import Store
 from mockserver.store.planner import PatientQuery
@@ -145,10 +146,77 @@ def test_e164_only_phone_filter_keeps_those_whose_e164_holds_the_digits() -> Non
 
 
 def test_rules_are_not_part_of_a_pickled_store() -> None:
-    """A snapshot holds data; the backend that loads it gives it its own rules."""
+    """A pickled store holds data; whoever loads it gives it its own rules."""
     store = Store(_base().schema, StoreRules(newest_first=True))
     assert pickle.loads(pickle.dumps(store)).rules == StoreRules()
 
 
 def _fields(query: PatientQuery) -> dict[str, object]:
     return {name: getattr(query, name) for name in PatientQuery.__dataclass_fields__}
+
+
+def test_a_bulk_load_builds_the_indexes_one_by_one_would() -> None:
+    """Store.add_rows (generated rows, in bulk) gives the store add_patient gives, record by record."""
+    from mockserver.store.generate import ROW_FIELDS, generate_rows
+
+    one_by_one, bulk = (build_backend(MockSettings(fixtures_dir=FIXTURES_DIR)).store for _ in range(2))
+    start = max(p.id for p in one_by_one.patients()) + 1
+    args: dict[str, Any] = {"seed": 11, "account_id": ACCOUNT, "start_id": start, "country": None}
+    for record in generate_patients(3000, **args):
+        one_by_one.add_patient(one_by_one.schema.from_record(record))
+    assert bulk.add_rows(ROW_FIELDS, generate_rows(3000, **args)) == 3000
+    assert export_state(bulk) == export_state(one_by_one)
+    mine, theirs = bulk._scope(ACCOUNT), one_by_one._scope(ACCOUNT)
+    for name, index in vars(theirs).items():
+        if name in ("version", "by_id"):
+            continue
+        state = {slot: getattr(index, slot) for slot in getattr(index, "__slots__", ())} or index
+        built = {slot: getattr(vars(mine)[name], slot) for slot in getattr(index, "__slots__", ())} or vars(mine)[name]
+        if name.startswith(("email_words", "email_domains", "names")):  # which value a gram lists first may differ
+            state = {**state, "_grams": {g: sorted(v) for g, v in state["_grams"].items()}}
+            built = {**built, "_grams": {g: sorted(v) for g, v in built["_grams"].items()}}
+        assert built == state, name
+    for query in (PatientQuery(q="stojan"), PatientQuery(q="gmail"), PatientQuery(phone="70 1"), PatientQuery(q="07")):
+        (found, total), (expected, expected_total) = (
+            store.list_patients(ACCOUNT, query, 1, 100) for store in (bulk, one_by_one)
+        )
+        assert ([p.id for p in found], total) == ([p.id for p in expected], expected_total)
+
+
+def test_a_search_by_index_finds_what_a_scan_finds() -> None:
+    """Needles cut from stored emails, phones and personal numbers (letters, digits, ".",
+    "@" and around it), looked up through the indexes, against every patient checked."""
+    import random
+
+    from mockserver.domain.text import fold
+    from mockserver.store.planner import TextSearch, _digits
+
+    store = store_with(StoreRules())
+    patients = list(store.patients(ACCOUNT))
+    rng = random.Random(5)
+    texts = [t for p in patients for t in (p.email, p.personal_no, p.phone) if t]
+    needles = {"@gmail.com", "gmail", "@", "a@", "@t-home", ".com", "ski@", "_", "1@", "@yahoo.com"}
+    for text in rng.sample(texts, 300):
+        start = rng.randrange(len(text))
+        needles.add(text[start : start + rng.randrange(3, 12)])
+    for needle in sorted(needles):
+        for status in (True, False):
+            q = needle.casefold()
+            search = TextSearch(fold(q), q, _digits(q) if set(q) <= set("0123456789 +-()./") else "")
+            expected = [p.id for p in patients if p.is_active is status and search.matches(p)]
+            found, total = store.list_patients(ACCOUNT, PatientQuery(is_active=status, q=needle), 1, 10_000)
+            assert ([p.id for p in found], total) == (sorted(expected), len(expected)), needle
+
+
+def test_rows_not_past_every_id_are_checked_one_by_one() -> None:
+    from mockserver.store.generate import ROW_FIELDS, generate_rows
+
+    store = build_backend(MockSettings(fixtures_dir=FIXTURES_DIR)).store
+    start = max(p.id for p in store.patients()) + 1
+    rows = list(generate_rows(30, seed=3, account_id=ACCOUNT, start_id=start))
+    assert store.add_rows(ROW_FIELDS, rows[10:20]) == 10
+    assert store.add_rows(ROW_FIELDS, rows[:10] + rows[20:]) == 20  # ids below the last one: one by one
+    assert sorted(p.id for p in store.patients(ACCOUNT) if p.id >= start) == list(range(start, start + 30))
+    with pytest.raises(ValueError, match="already taken"):
+        store.add_rows(ROW_FIELDS, rows[25:] + rows[5:6])
+    assert store.create_patient(ACCOUNT, {"first_name": "Next", "last_name": "One"}).id == start + 30

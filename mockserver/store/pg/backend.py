@@ -221,6 +221,11 @@ class PostgresBackend:
         token_id, account_id, user_id, name, email, role, avatar_url = row
         return Principal(account_id=account_id, user=User(user_id, name, email, role, avatar_url), token_id=token_id)
 
+    def answers_version(self, account_id: int) -> int | None:
+        # Another process may write to the database at any time and this one
+        # would not know: no answer is kept (api/answers.py).
+        return None
+
     async def get_patient(self, account_id: int, patient_id: int) -> Patient:
         pool = await self._get_pool()
         row = await pool.fetchrow(self._get_sql, patient_id, account_id)
