@@ -19,8 +19,7 @@ __all__ = ["POST_BODY", "Sample", "Scenario", "prism_scenarios", "sample_store",
 
 SEED = 4821
 POST_BODY = (
-    b'{"first_name":"Maria","last_name":"Hoxha","email":"maria@example.com",'
-    b'"phone":"+389 70 123 456","locale":"sq"}'
+    b'{"first_name":"Maria","last_name":"Hoxha","email":"maria@example.com","phone":"+389 70 123 456","locale":"sq"}'
 )
 EXPANSIONS = "allergies,vip,preferences"
 
@@ -86,8 +85,11 @@ def prism_scenarios(sample: Sample) -> list[Scenario]:
     return [
         Scenario("list", "GET /patients", ("/patients",)),
         Scenario("q", f"GET /patients?q={name.lower()}", (_q({"q": name.lower()}),)),
-        Scenario("get_fields", f"GET /patients/{{id}}?fields={EXPANSIONS}",
-                 (f"/patients/{patient_id}?" + urlencode({"fields": EXPANSIONS}, safe=","),)),
+        Scenario(
+            "get_fields",
+            f"GET /patients/{{id}}?fields={EXPANSIONS}",
+            (f"/patients/{patient_id}?" + urlencode({"fields": EXPANSIONS}, safe=","),),
+        ),
         Scenario("post", "POST /patients", ("/patients",), method="POST", body=POST_BODY),
     ]
 

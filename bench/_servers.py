@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 __all__ = [
     "BENCH_TOKEN",
@@ -34,10 +29,16 @@ __all__ = [
     "start_command",
     "start_mock",
     "start_prism",
+    "start_server",
     "write_bench_fixtures",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # bench/ is a folder of scripts; the process helpers are the tests'
+
+from tests.support.processes import free_port, spawn_server, stop_process  # noqa: E402
+
 SPEC = ROOT / "spec" / "openapi.yaml"
 NODE_PREFIX = ROOT / "bench" / ".node"
 PRISM_VERSION = "5.16.0"
@@ -69,77 +70,95 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM to our own process group (the server and anything it forked), then SIGKILL."""
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def write_bench_fixtures(folder: Path) -> Path:
     """One clinic account with one live token and no patients: `--generate` adds them all."""
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"accounts": [{
-        "id": ACCOUNT_ID, "name": "Bench Clinic", "country": "MK",
-        "users": [{"id": 1, "name": "Bench User", "email": "bench@example.com"}],
-        "tokens": [{"id": 1, "user_id": 1, "name": "bench", "token": BENCH_TOKEN, "revoked": False}],
-    }]}
+    document = {
+        "accounts": [
+            {
+                "id": ACCOUNT_ID,
+                "name": "Bench Clinic",
+                "country": "MK",
+                "users": [{"id": 1, "name": "Bench User", "email": "bench@example.com"}],
+                "tokens": [{"id": 1, "user_id": 1, "name": "bench", "token": BENCH_TOKEN, "revoked": False}],
+            }
+        ]
+    }
     (folder / "accounts.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
     return folder
 
 
 @contextlib.contextmanager
 def start_mock(
-    fixtures: Path, generate: int, *, log_dir: Path, token: str = BENCH_TOKEN, timeout: float = 900.0,
-    options: Sequence[str] = (), name: str = "dentare-mock",
+    fixtures: Path,
+    generate: int,
+    *,
+    log_dir: Path,
+    token: str = BENCH_TOKEN,
+    timeout: float = 900.0,
+    options: Sequence[str] = (),
+    name: str = "dentare-mock",
 ) -> Iterator[Server]:
     """`dentare-mock --generate N` (uvicorn with httptools and uvloop, full validation on), and `options`."""
-    port = _free_port()
+    port = free_port()
     command = [
-        sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning",
-        "--fixtures", str(fixtures), "--generate", str(generate), "--generate-account", str(ACCOUNT_ID), *options,
+        sys.executable,
+        "-m",
+        "mockserver.cli",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--fixtures",
+        str(fixtures),
+        "--generate",
+        str(generate),
+        "--generate-account",
+        str(ACCOUNT_ID),
+        *options,
     ]
     root = f"http://127.0.0.1:{port}"
-    with _spawn(name, command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
+    with start_server(name, command, f"{root}/api/v1", "/me.json", token, log_dir, timeout) as server:
         yield server
 
 
 @contextlib.contextmanager
 def start_prism(*, log_dir: Path, timeout: float = 120.0) -> Iterator[Server]:
     """`prism mock spec/openapi.yaml` (static examples, request validation on, its default)."""
-    port = _free_port()
+    port = free_port()
     command = [str(prism_binary()), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)]
-    with _spawn("prism", command, f"http://127.0.0.1:{port}", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
+    with start_server(
+        "prism", command, f"http://127.0.0.1:{port}", "/me.json", BENCH_TOKEN, log_dir, timeout
+    ) as server:
         yield server
 
 
 @contextlib.contextmanager
 def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Iterator[Server]:
     """bench/ceiling.py: a bare Starlette app replaying our mock's recorded answers."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(ROOT / "bench" / "ceiling.py"), "--port", str(port), "--answers", str(answers)]
     root = f"http://127.0.0.1:{port}"
-    with _spawn("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
+    with start_server("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
 
 
 @contextlib.contextmanager
 def start_command(
-    name: str, command: Sequence[str], base_url: str, *, log_dir: Path, token: str = BENCH_TOKEN,
+    name: str,
+    command: Sequence[str],
+    base_url: str,
+    *,
+    log_dir: Path,
+    token: str = BENCH_TOKEN,
     timeout: float = 300.0,
 ) -> Iterator[Server]:
     """Any server command of ours (e.g. bench/_serve.py), answering `/me.json` under `base_url`."""
-    with _spawn(name, command, base_url, "/me.json", token, log_dir, timeout) as server:
+    with start_server(name, command, base_url, "/me.json", token, log_dir, timeout) as server:
         yield server
-
-
-def free_port() -> int:
-    return _free_port()
 
 
 def prism_binary() -> Path:
@@ -151,45 +170,39 @@ def ensure_prism() -> Path:
     binary = prism_binary()
     if not binary.exists():
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_PREFIX),
-             f"@stoplight/prism-cli@{PRISM_VERSION}"],
-            check=True, timeout=900,
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(NODE_PREFIX),
+                f"@stoplight/prism-cli@{PRISM_VERSION}",
+            ],
+            check=True,
+            timeout=900,
         )
     return binary
 
 
 @contextlib.contextmanager
-def _spawn(
+def start_server(
     name: str, command: Sequence[str], base_url: str, probe: str, token: str, log_dir: Path, timeout: float
 ) -> Iterator[Server]:
-    # Output goes to a file, not a pipe: a chatty server (Prism logs every
-    # request) must never block on a full pipe in the middle of a run.
+    """`command` up once `base_url + probe` answers 200 to `token` (tests/support/processes.py
+    `spawn_server`, the one way the tests and the benches run a server); its output in
+    `log_dir/NAME.log`, a file: a chatty server (Prism logs every request) never blocks on a pipe."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     started = time.perf_counter()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(list(command), cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
-    server = Server(name=name, command=list(command), process=process, base_url=base_url, log=log_path)
-    try:
-        _wait_until_answering(server, probe, token, timeout)
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        open(log_path, "w+b") as log,
+        spawn_server(command, base_url + probe, log=log, timeout=timeout, headers=headers, status=200) as process,
+    ):
+        server = Server(name=name, command=list(command), process=process, base_url=base_url, log=log_path)
         server.startup_s = time.perf_counter() - started
         yield server
-    finally:
-        server.stop()
-
-
-def _wait_until_answering(server: Server, probe: str, token: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    headers = {"Authorization": f"Bearer {token}"}
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            error = server.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise RuntimeError(f"{server.name} exited with {server.process.returncode}: {error}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(server.base_url + probe, headers=headers, timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{server.name} did not answer {probe} within {timeout:.0f} s")
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -198,9 +211,3 @@ def _status_kib(pid: int, key: str) -> int:
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

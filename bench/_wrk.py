@@ -42,9 +42,15 @@ class LoadResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "requests": self.requests, "seconds": round(self.seconds, 3), "rps": round(self.rps, 1),
-            "p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "p99_ms": self.p99_ms,
-            "max_ms": self.max_ms, "mean_ms": self.mean_ms, "errors": self.errors,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "rps": round(self.rps, 1),
+            "p50_ms": self.p50_ms,
+            "p90_ms": self.p90_ms,
+            "p99_ms": self.p99_ms,
+            "max_ms": self.max_ms,
+            "mean_ms": self.mean_ms,
+            "errors": self.errors,
         }
 
 
@@ -69,12 +75,18 @@ def run_wrk(
         raise ValueError(f"the bench loads loopback servers only, not {host!r}")
     prefix = urlsplit(base_url).path.rstrip("/")
     script = script_dir / f"wrk-{abs(hash((tuple(paths), method, body))) & 0xFFFFFFFF:08x}.lua"
-    script.write_text(_lua(
-        [prefix + p for p in paths], method, body, headers or {}), encoding="utf-8")
+    script.write_text(_lua([prefix + p for p in paths], method, body, headers or {}), encoding="utf-8")
     duration = max(1, round(seconds))
     command = [
-        "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-        "-s", str(script), base_url,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base_url,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
@@ -86,14 +98,17 @@ def run_wrk(
         requests=raw["requests"],
         seconds=raw["duration_us"] / 1e6,
         errors={k: v for k, v in raw["errors"].items() if v},
-        p50_ms=latency["p50"] / 1000, p90_ms=latency["p90"] / 1000, p99_ms=latency["p99"] / 1000,
-        max_ms=latency["max"] / 1000, mean_ms=round(latency["mean"] / 1000, 3),
+        p50_ms=latency["p50"] / 1000,
+        p90_ms=latency["p90"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        max_ms=latency["max"] / 1000,
+        mean_ms=round(latency["mean"] / 1000, 3),
     )
 
 
 def _lua(paths: Sequence[str], method: str, body: bytes | None, headers: Mapping[str, str]) -> str:
     for path in paths:
-        if not path.isascii() or any(ch in path for ch in "\"\\\n"):
+        if not path.isascii() or any(ch in path for ch in '"\\\n'):
             raise ValueError(f"path must be URL-encoded ASCII: {path!r}")
     header_lines = "\n".join(f'wrk.headers["{_lua_str(k)}"] = "{_lua_str(v)}"' for k, v in headers.items())
     return _TEMPLATE.read_text(encoding="utf-8") % {
@@ -105,6 +120,6 @@ def _lua(paths: Sequence[str], method: str, body: bytes | None, headers: Mapping
 
 
 def _lua_str(text: str) -> str:
-    if not text.isascii() or any(ch in text for ch in "\"\\\n\r"):
+    if not text.isascii() or any(ch in text for ch in '"\\\n\r'):
         raise ValueError(f"header text must be plain ASCII: {text!r}")
     return text

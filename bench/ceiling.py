@@ -54,8 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     # As mockserver/cli.py runs the mock (uvicorn's defaults pick httptools and uvloop).
-    uvicorn.run(build_app(answers, args.base_path), host="127.0.0.1", port=args.port, log_level="warning",
-                server_header=False, date_header=True, lifespan="off")
+    uvicorn.run(
+        build_app(answers, args.base_path),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        server_header=False,
+        date_header=True,
+        lifespan="off",
+    )
     return 0
 
 

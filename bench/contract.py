@@ -31,14 +31,28 @@ def run(out: Path, *, store_size: int, timeout: float = TIMEOUT_S) -> dict[str, 
 
     fixtures = _contract_fixtures(out / "contract-fixtures")
     contract_cmd = [
-        str(Path(sys.executable).with_name("dentare-contract")), "--base-url", "{base}",
-        "--token", TOKENS["token"], "--other-token", TOKENS["other_token"],
-        "--revoked-token", TOKENS["revoked_token"],
+        str(Path(sys.executable).with_name("dentare-contract")),
+        "--base-url",
+        "{base}",
+        "--token",
+        TOKENS["token"],
+        "--other-token",
+        TOKENS["other_token"],
+        "--revoked-token",
+        TOKENS["revoked_token"],
     ]
     schemathesis_cmd = [
-        str(Path(sys.executable).with_name("schemathesis")), "run", str(SPEC), "--url", "{base}",
-        "--header", f"Authorization: Bearer {TOKENS['token']}",
-        "--max-examples", str(DEFAULT_MAX_EXAMPLES), "--seed", "4821",
+        str(Path(sys.executable).with_name("schemathesis")),
+        "run",
+        str(SPEC),
+        "--url",
+        "{base}",
+        "--header",
+        f"Authorization: Bearer {TOKENS['token']}",
+        "--max-examples",
+        str(DEFAULT_MAX_EXAMPLES),
+        "--seed",
+        "4821",
     ]
     results = {}
     runs = (
@@ -53,14 +67,16 @@ def run(out: Path, *, store_size: int, timeout: float = TIMEOUT_S) -> dict[str, 
             with open(out / f"{name.replace(' ', '-')}.out", "wb") as log:
                 try:
                     # Run from bench/out: schemathesis keeps a .schemathesis/ cache in its working folder.
-                    done = subprocess.run(command, cwd=out, stdout=log, stderr=subprocess.STDOUT,
-                                          timeout=timeout, check=False)
+                    done = subprocess.run(
+                        command, cwd=out, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False
+                    )
                     exit_code: int | None = done.returncode
                 except subprocess.TimeoutExpired:
                     exit_code = None
             seconds = time.perf_counter() - started
             results[name] = {
-                "seconds": round(seconds, 1), "exit_code": exit_code,
+                "seconds": round(seconds, 1),
+                "exit_code": exit_code,
                 "command": " ".join(p if "Bearer" not in p else "Authorization: Bearer <token>" for p in command),
             }
             print(f"{name:<18} {seconds:7.1f} s  exit {exit_code}", flush=True)
@@ -71,11 +87,23 @@ def _contract_fixtures(folder: Path) -> Path:
     """Two accounts (for the scoping rules) and a revoked token (for the auth rules)."""
     folder.mkdir(parents=True, exist_ok=True)
     accounts = [
-        {"id": 1, "name": "Bench Clinic A", "country": "MK", "users": [{"id": 1, "name": "User A"}],
-         "tokens": [{"id": 1, "user_id": 1, "name": "a", "token": TOKENS["token"], "revoked": False},
-                    {"id": 3, "user_id": 1, "name": "r", "token": TOKENS["revoked_token"], "revoked": True}]},
-        {"id": 2, "name": "Bench Clinic B", "country": "AL", "users": [{"id": 2, "name": "User B"}],
-         "tokens": [{"id": 2, "user_id": 2, "name": "b", "token": TOKENS["other_token"], "revoked": False}]},
+        {
+            "id": 1,
+            "name": "Bench Clinic A",
+            "country": "MK",
+            "users": [{"id": 1, "name": "User A"}],
+            "tokens": [
+                {"id": 1, "user_id": 1, "name": "a", "token": TOKENS["token"], "revoked": False},
+                {"id": 3, "user_id": 1, "name": "r", "token": TOKENS["revoked_token"], "revoked": True},
+            ],
+        },
+        {
+            "id": 2,
+            "name": "Bench Clinic B",
+            "country": "AL",
+            "users": [{"id": 2, "name": "User B"}],
+            "tokens": [{"id": 2, "user_id": 2, "name": "b", "token": TOKENS["other_token"], "revoked": False}],
+        },
     ]
     (folder / "accounts.json").write_text(json.dumps({"accounts": accounts}, indent=2), encoding="utf-8")
     return folder

@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 from _scenarios import POST_BODY, Scenario, _q, sample_store, scaling_scenarios
-from _servers import ACCOUNT_ID, BENCH_TOKEN, ROOT, Server, _free_port, _spawn, write_bench_fixtures
+from _servers import ACCOUNT_ID, BENCH_TOKEN, ROOT, Server, free_port, start_server, write_bench_fixtures
 from _wrk import run_wrk
 
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
@@ -112,11 +112,26 @@ def cpu_split(server: Server) -> Iterator[dict[str, float]]:
 
 @contextlib.contextmanager
 def start(name: str, fixtures: Path, size: int, out: Path, *extra: str, timeout: float = 1800) -> Iterator[Server]:
-    port = _free_port()
-    command = [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning",
-               "--fixtures", str(fixtures), "--generate", str(size), "--generate-account", str(ACCOUNT_ID),
-               "--no-snapshot", *extra]
-    with _spawn(name, command, f"http://127.0.0.1:{port}/api/v1", "/me.json", BENCH_TOKEN, out, timeout) as server:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "mockserver.cli",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--fixtures",
+        str(fixtures),
+        "--generate",
+        str(size),
+        "--generate-account",
+        str(ACCOUNT_ID),
+        *extra,
+    ]
+    with start_server(
+        name, command, f"http://127.0.0.1:{port}/api/v1", "/me.json", BENCH_TOKEN, out, timeout
+    ) as server:
         yield server
 
 
@@ -126,9 +141,10 @@ def cluster(dsn: str | None) -> Iterator[str]:
         yield dsn
         return
     folder = Path(tempfile.mkdtemp(prefix="dentare-bench-pg-"))
-    env = {**os.environ, "DENTARE_PG_PORT": str(_free_port())}
-    started = subprocess.run(["bash", str(SCRIPT), "start", str(folder)], env=env, capture_output=True, text=True,
-                             timeout=300, check=True)
+    env = {**os.environ, "DENTARE_PG_PORT": str(free_port())}
+    started = subprocess.run(
+        ["bash", str(SCRIPT), "start", str(folder)], env=env, capture_output=True, text=True, timeout=300, check=True
+    )
     try:
         yield started.stdout.strip().splitlines()[-1]
     finally:
@@ -173,46 +189,87 @@ def part_throughput(args: argparse.Namespace, server_dsn: str, fixtures: Path, o
     with contextlib.ExitStack() as stack:
         servers = {
             "memory": stack.enter_context(start("memory", fixtures, args.size, out)),
-            "postgresql_1": stack.enter_context(start("postgresql_1", fixtures, args.size, out, "--store", dsn,
-                                                      "--pool-size", str(args.pool_size))),
-            "postgresql_2": stack.enter_context(start("postgresql_2", fixtures, args.size, out, "--store", dsn,
-                                                      "--workers", "2", "--pool-size", str(args.pool_size))),
+            "postgresql_1": stack.enter_context(
+                start("postgresql_1", fixtures, args.size, out, "--store", dsn, "--pool-size", str(args.pool_size))
+            ),
+            "postgresql_2": stack.enter_context(
+                start(
+                    "postgresql_2",
+                    fixtures,
+                    args.size,
+                    out,
+                    "--store",
+                    dsn,
+                    "--workers",
+                    "2",
+                    "--pool-size",
+                    str(args.pool_size),
+                )
+            ),
         }
         scenarios = throughput_scenarios(sample_store(servers["memory"].base_url, BENCH_TOKEN))
         order = list(servers)
         for round_no in range(args.rounds):
-            for name in order[round_no % len(order):] + order[: round_no % len(order)]:
+            for name in order[round_no % len(order) :] + order[: round_no % len(order)]:
                 server = servers[name]
                 for scenario in scenarios:
                     entry = _load(server, scenario, args, out)
                     results.setdefault(name, {}).setdefault(scenario.key, []).append(entry)
-                    print(f"round {round_no + 1} {name:13} {scenario.key:5} {entry['rps']:8.0f} req/s  "
-                          f"p99 {entry['p99_ms']:6.2f} ms  cpu mock {entry['mock_cores']:.2f} "
-                          f"postgres {entry['postgres_cores']:.2f}", flush=True)
+                    print(
+                        f"round {round_no + 1} {name:13} {scenario.key:5} {entry['rps']:8.0f} req/s  "
+                        f"p99 {entry['p99_ms']:6.2f} ms  cpu mock {entry['mock_cores']:.2f} "
+                        f"postgres {entry['postgres_cores']:.2f}",
+                        flush=True,
+                    )
                     if scenario.method == "POST":
                         httpx.post(server.base_url.removesuffix("/api/v1") + "/__mock/reset", timeout=600)
     summary = {
         name: {key: _median(rounds) for key, rounds in per_scenario.items()} for name, per_scenario in results.items()
     }
-    return {"size": args.size, "connections": args.connections, "seconds": args.seconds, "rounds": args.rounds,
-            "pool_size": args.pool_size, "median": summary, "raw": results}
+    return {
+        "size": args.size,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "pool_size": args.pool_size,
+        "median": summary,
+        "raw": results,
+    }
 
 
 def _load(server: Server, scenario: Scenario, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     headers = {**HEADERS, **({"Content-Type": "application/json"} if scenario.body else {})}
-    run_wrk(server.base_url, scenario.paths, connections=args.connections, seconds=args.warmup, script_dir=out,
-            method=scenario.method, body=scenario.body, headers=headers)
+    run_wrk(
+        server.base_url,
+        scenario.paths,
+        connections=args.connections,
+        seconds=args.warmup,
+        script_dir=out,
+        method=scenario.method,
+        body=scenario.body,
+        headers=headers,
+    )
     with cpu_split(server) as split:
-        result = run_wrk(server.base_url, scenario.paths, connections=args.connections, seconds=args.seconds,
-                         script_dir=out, method=scenario.method, body=scenario.body, headers=headers)
+        result = run_wrk(
+            server.base_url,
+            scenario.paths,
+            connections=args.connections,
+            seconds=args.seconds,
+            script_dir=out,
+            method=scenario.method,
+            body=scenario.body,
+            headers=headers,
+        )
     if result.failed:
         raise RuntimeError(f"{server.name} {scenario.title}: {result.errors}")
     return {**result.as_dict(), **split}
 
 
 def _median(rounds: list[dict[str, Any]]) -> dict[str, float]:
-    return {key: round(statistics.median(r[key] for r in rounds), 2)
-            for key in ("rps", "p50_ms", "p99_ms", "mock_cores", "postgres_cores")}
+    return {
+        key: round(statistics.median(r[key] for r in rounds), 2)
+        for key in ("rps", "p50_ms", "p99_ms", "mock_cores", "postgres_cores")
+    }
 
 
 # -- part 2: a million patients ----------------------------------------------------------------
@@ -220,20 +277,26 @@ def _median(rounds: list[dict[str, Any]]) -> dict[str, float]:
 
 def part_big(args: argparse.Namespace, server_dsn: str, fixtures: Path, out: Path) -> dict[str, Any]:
     dsn = database(server_dsn, "bench_big")
-    with start("postgresql_big", fixtures, args.big, out, "--store", dsn, "--pool-size", str(args.pool_size),
-               timeout=3600) as server:
+    with start(
+        "postgresql_big", fixtures, args.big, out, "--store", dsn, "--pool-size", str(args.pool_size), timeout=3600
+    ) as server:
         load_s = round(server.startup_s, 1)
         print(f"{args.big} patients loaded into PostgreSQL in {load_s} s", flush=True)
         sample = sample_store(server.base_url, BENCH_TOKEN)
         rows = {}
         for scenario in scaling_scenarios(sample):
-            run_wrk(server.base_url, scenario.paths, connections=1, seconds=args.warmup, script_dir=out,
-                    headers=HEADERS)
-            result = run_wrk(server.base_url, scenario.paths, connections=1, seconds=args.seconds, script_dir=out,
-                             headers=HEADERS)
+            run_wrk(
+                server.base_url, scenario.paths, connections=1, seconds=args.warmup, script_dir=out, headers=HEADERS
+            )
+            result = run_wrk(
+                server.base_url, scenario.paths, connections=1, seconds=args.seconds, script_dir=out, headers=HEADERS
+            )
             rows[scenario.key] = {"title": scenario.title, **result.as_dict()}
-            print(f"  {scenario.key:10} p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
-                  f"({result.requests} requests)", flush=True)
+            print(
+                f"  {scenario.key:10} p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
+                f"({result.requests} requests)",
+                flush=True,
+            )
     return {"size": args.big, "load_s": load_s, "active_total": sample.total, "scenarios": rows}
 
 
@@ -252,16 +315,24 @@ def main() -> int:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     fixtures = write_bench_fixtures(out / "fixtures")
-    result: dict[str, Any] = {"command": " ".join(sys.argv), "commit": _git("rev-parse", "--short", "HEAD"),
-                              "cpus": os.cpu_count()}
+    result: dict[str, Any] = {
+        "command": " ".join(sys.argv),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "cpus": os.cpu_count(),
+    }
     with cluster(args.dsn) as server_dsn:
         if not args.skip_throughput:
             result["throughput"] = part_throughput(args, server_dsn, fixtures, out)
         if args.big:
             result["big"] = part_big(args, server_dsn, fixtures, out)
     (out / "postgres.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k != "throughput"}
-                     | {"throughput": result.get("throughput", {}).get("median")}, indent=2))
+    print(
+        json.dumps(
+            {k: v for k, v in result.items() if k != "throughput"}
+            | {"throughput": result.get("throughput", {}).get("median")},
+            indent=2,
+        )
+    )
     return 0
 
 

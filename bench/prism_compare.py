@@ -29,12 +29,16 @@ HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
 POST_HEADERS = {**HEADERS, "Content-Type": "application/json"}
 
 
-def run(out: Path, *, seconds: float, warmup: float, rounds: int, connections: tuple[int, ...],
-        store_size: int) -> dict[str, Any]:
+def run(
+    out: Path, *, seconds: float, warmup: float, rounds: int, connections: tuple[int, ...], store_size: int
+) -> dict[str, Any]:
     ensure_prism()
     fixtures = write_bench_fixtures(out / "fixtures")
-    with start_mock(fixtures, store_size, log_dir=out) as ours, start_prism(log_dir=out) as prism, \
-            start_mock(fixtures, store_size, log_dir=out, options=["--no-answer-cache"], name="uncached") as fresh:
+    with (
+        start_mock(fixtures, store_size, log_dir=out) as ours,
+        start_prism(log_dir=out) as prism,
+        start_mock(fixtures, store_size, log_dir=out, options=["--no-answer-cache"], name="uncached") as fresh,
+    ):
         scenarios = prism_scenarios(sample_store(ours.base_url, BENCH_TOKEN))
         statuses = {s.key: {srv.name: _preflight(srv, s) for srv in (ours, fresh, prism)} for s in scenarios}
         answers = _record(ours, scenarios, out / "ceiling-answers.json")
@@ -51,15 +55,22 @@ def run(out: Path, *, seconds: float, warmup: float, rounds: int, connections: t
                         for server in order:
                             _load(server, scenario, conns, warmup, out)  # warm-up, discarded
                             runs[server.name].append(_load(server, scenario, conns, seconds, out))
-                    rows.append(_row(scenario, conns, runs[ours.name], runs[fresh.name], runs[prism.name],
-                                     runs[ceiling.name]))
+                    rows.append(
+                        _row(scenario, conns, runs[ours.name], runs[fresh.name], runs[prism.name], runs[ceiling.name])
+                    )
                     print(_line(rows[-1]), flush=True)
             ceiling_command = " ".join(ceiling.command[1:])
         return {
-            "store_size": store_size, "seconds": seconds, "warmup": warmup, "rounds": rounds,
-            "ours_command": " ".join(ours.command[1:]), "prism_command": " ".join(prism.command),
-            "uncached_command": " ".join(fresh.command[1:]), "ceiling_command": ceiling_command,
-            "preflight_status": statuses, "rows": rows,
+            "store_size": store_size,
+            "seconds": seconds,
+            "warmup": warmup,
+            "rounds": rounds,
+            "ours_command": " ".join(ours.command[1:]),
+            "prism_command": " ".join(prism.command),
+            "uncached_command": " ".join(fresh.command[1:]),
+            "ceiling_command": ceiling_command,
+            "preflight_status": statuses,
+            "rows": rows,
         }
 
 
@@ -69,8 +80,11 @@ def _record(ours: Server, scenarios: list[Scenario], path: Path) -> Path:
     for scenario in scenarios:
         for target in scenario.paths:
             response = httpx.request(
-                scenario.method, ours.base_url + target, content=scenario.body,
-                headers=POST_HEADERS if scenario.body else HEADERS, timeout=30,
+                scenario.method,
+                ours.base_url + target,
+                content=scenario.body,
+                headers=POST_HEADERS if scenario.body else HEADERS,
+                timeout=30,
             )
             answers[f"{scenario.method} {target}"] = {"status": response.status_code, "body": response.text}
     probe = httpx.get(ours.base_url + "/me.json", headers=HEADERS, timeout=30)
@@ -82,8 +96,11 @@ def _record(ours: Server, scenarios: list[Scenario], path: Path) -> Path:
 def _preflight(server: Server, scenario: Scenario) -> int:
     """One request by hand, so a benchmark of error answers cannot pass unnoticed."""
     response = httpx.request(
-        scenario.method, server.base_url + scenario.paths[0], content=scenario.body,
-        headers=POST_HEADERS if scenario.body else HEADERS, timeout=30,
+        scenario.method,
+        server.base_url + scenario.paths[0],
+        content=scenario.body,
+        headers=POST_HEADERS if scenario.body else HEADERS,
+        timeout=30,
     )
     if response.status_code >= 300:
         raise RuntimeError(f"{server.name} answers {scenario.title} with {response.status_code}: {response.text[:300]}")
@@ -92,8 +109,14 @@ def _preflight(server: Server, scenario: Scenario) -> int:
 
 def _load(server: Server, scenario: Scenario, conns: int, seconds: float, out: Path) -> LoadResult:
     return run_wrk(
-        server.base_url, scenario.paths, connections=conns, seconds=seconds, script_dir=out,
-        method=scenario.method, body=scenario.body, headers=POST_HEADERS if scenario.body else HEADERS,
+        server.base_url,
+        scenario.paths,
+        connections=conns,
+        seconds=seconds,
+        script_dir=out,
+        method=scenario.method,
+        body=scenario.body,
+        headers=POST_HEADERS if scenario.body else HEADERS,
     )
 
 
@@ -107,24 +130,39 @@ def _median(results: list[LoadResult]) -> dict[str, Any]:
     }
 
 
-def _row(scenario: Scenario, conns: int, ours: list[LoadResult], fresh: list[LoadResult], prism: list[LoadResult],
-         ceiling: list[LoadResult]) -> dict[str, Any]:
+def _row(
+    scenario: Scenario,
+    conns: int,
+    ours: list[LoadResult],
+    fresh: list[LoadResult],
+    prism: list[LoadResult],
+    ceiling: list[LoadResult],
+) -> dict[str, Any]:
     a, u, b, c = _median(ours), _median(fresh), _median(prism), _median(ceiling)
 
     def ratio(x: dict[str, Any], y: dict[str, Any], digits: int) -> float | None:
         return round(x["rps"] / y["rps"], digits) if y["rps"] else None
 
     return {
-        "key": scenario.key, "title": scenario.title, "connections": conns,
-        "ours": a, "uncached": u, "prism": b, "ceiling": c,
-        "rps_ratio": ratio(a, b, 2), "ceiling_share": ratio(a, c, 3),
-        "uncached_rps_ratio": ratio(u, b, 2), "uncached_ceiling_share": ratio(u, c, 3),
+        "key": scenario.key,
+        "title": scenario.title,
+        "connections": conns,
+        "ours": a,
+        "uncached": u,
+        "prism": b,
+        "ceiling": c,
+        "rps_ratio": ratio(a, b, 2),
+        "ceiling_share": ratio(a, c, 3),
+        "uncached_rps_ratio": ratio(u, b, 2),
+        "uncached_ceiling_share": ratio(u, c, 3),
     }
 
 
 def _line(row: dict[str, Any]) -> str:
     a, u, b, c = row["ours"], row["uncached"], row["prism"], row["ceiling"]
-    return (f"{row['title']:<48} c={row['connections']:<3} ours {a['rps']:>7.0f} rps p99 {a['p99_ms']:.2f} "
-            f"x{row['rps_ratio']} {100 * (row['ceiling_share'] or 0):.0f}% | uncached {u['rps']:>7.0f} p99 "
-            f"{u['p99_ms']:.2f} x{row['uncached_rps_ratio']} | prism {b['rps']:>7.0f} p99 {b['p99_ms']:.2f} "
-            f"| ceiling {c['rps']:>7.0f} p99 {c['p99_ms']:.2f}")
+    return (
+        f"{row['title']:<48} c={row['connections']:<3} ours {a['rps']:>7.0f} rps p99 {a['p99_ms']:.2f} "
+        f"x{row['rps_ratio']} {100 * (row['ceiling_share'] or 0):.0f}% | uncached {u['rps']:>7.0f} p99 "
+        f"{u['p99_ms']:.2f} x{row['uncached_rps_ratio']} | prism {b['rps']:>7.0f} p99 {b['p99_ms']:.2f} "
+        f"| ceiling {c['rps']:>7.0f} p99 {c['p99_ms']:.2f}"
+    )

@@ -85,8 +85,10 @@ def _short(command: str) -> str:
 
 def _meta(result: dict[str, Any]) -> str:
     meta = result["meta"]
-    return (f"Command: `{meta['command']}` at commit `{meta['git']}`, {meta['finished']}; "
-            f"Python {meta['python']}, {meta['cpu']}.\n")
+    return (
+        f"Command: `{meta['command']}` at commit `{meta['git']}`, {meta['finished']}; "
+        f"Python {meta['python']}, {meta['cpu']}.\n"
+    )
 
 
 def _ok(passed: bool) -> str:
@@ -161,14 +163,21 @@ def _scaling(result: dict[str, Any] | None, plot: Path | None) -> str:
         "| start-up to first answer (s) | " + " | ".join(f"{r['startup_s']:.1f}" for r in rows) + " |",
         "| RSS after loading (MiB) | " + " | ".join(f"{r['rss_loaded_mib']:.0f}" for r in rows) + " |",
         "| RSS after the run / peak (MiB) | "
-        + " | ".join(f"{r['rss_after_mib']:.0f} / {r['rss_peak_mib']:.0f}" for r in rows) + " |",
+        + " | ".join(f"{r['rss_after_mib']:.0f} / {r['rss_peak_mib']:.0f}" for r in rows)
+        + " |",
         "| active patients (`meta.total`) | " + " | ".join(f"{r['active_total']:,}" for r in rows) + " |",
     ]
     if all("phases" in r for r in rows):
-        for phase, title in (("generate", "generating the patients"), ("objects", "making the records"),
-                             ("index", "indexing them")):
-            lines.append(f"| start-up phase alone: {title}, wall / CPU (s) | " + " | ".join(
-                f"{r['phases'][phase + '_s']:.1f} / {r['phases'][phase + '_cpu_s']:.1f}" for r in rows) + " |")
+        for phase, title in (
+            ("generate", "generating the patients"),
+            ("objects", "making the records"),
+            ("index", "indexing them"),
+        ):
+            lines.append(
+                f"| start-up phase alone: {title}, wall / CPU (s) | "
+                + " | ".join(f"{r['phases'][phase + '_s']:.1f} / {r['phases'][phase + '_cpu_s']:.1f}" for r in rows)
+                + " |"
+            )
     for key, first in rows[0]["scenarios"].items():
         cells = [f"{r['scenarios'][key]['p50_ms']:.2f} / {r['scenarios'][key]['p99_ms']:.2f}" for r in rows]
         lines.append(f"| `{first['title']}` p50 / p99 ms | " + " | ".join(cells) + " |")

@@ -43,14 +43,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.all or args.prism:
         import prism_compare
 
-        _save(out, "prism", command, prism_compare.run(
-            out, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds,
-            connections=(1, 16), store_size=args.prism_store))
+        _save(
+            out,
+            "prism",
+            command,
+            prism_compare.run(
+                out,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                rounds=args.rounds,
+                connections=(1, 16),
+                store_size=args.prism_store,
+            ),
+        )
     if args.all or args.scaling:
         import scaling
 
-        _save(out, "scaling", command, scaling.run(
-            out, sizes=tuple(args.sizes), seconds=args.seconds, warmup=args.warmup))
+        _save(
+            out, "scaling", command, scaling.run(out, sizes=tuple(args.sizes), seconds=args.seconds, warmup=args.warmup)
+        )
     if args.all or args.contract:
         import contract
 
@@ -58,15 +69,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.all or args.durability:
         import durability
 
-        _save(out, "durability", command, durability.run(
-            out, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds, connections=(1, 16),
-            store_size=args.prism_store))
+        _save(
+            out,
+            "durability",
+            command,
+            durability.run(
+                out,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                rounds=args.rounds,
+                connections=(1, 16),
+                store_size=args.prism_store,
+            ),
+        )
     if args.all or args.http_protocol:
         import http_protocol
 
-        _save(out, "http_protocol", command, http_protocol.run(
-            out, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds, connections=(1, 16),
-            store_size=args.prism_store))
+        _save(
+            out,
+            "http_protocol",
+            command,
+            http_protocol.run(
+                out,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                rounds=args.rounds,
+                connections=(1, 16),
+                store_size=args.prism_store,
+            ),
+        )
     if args.report is not None:
         report.write(out, args.report, plot=args.report.with_name("scaling.png"))
         print(f"wrote {args.report}")
@@ -81,16 +112,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--contract", action="store_true")
     parser.add_argument("--durability", action="store_true")
     parser.add_argument("--http-protocol", action="store_true")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=list(SIZES),
-                        help="store sizes for --scaling (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=list(SIZES),
+        help="store sizes for --scaling (default: %(default)s)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measured load")
     parser.add_argument("--warmup", type=float, default=2.0, help="length of the warm-up before each load")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per side-by-side comparison")
-    parser.add_argument("--prism-store", type=int, default=1_000,
-                        help="patients in our mock for --prism, --durability and --http-protocol")
+    parser.add_argument(
+        "--prism-store",
+        type=int,
+        default=1_000,
+        help="patients in our mock for --prism, --durability and --http-protocol",
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "out")
-    parser.add_argument("--report", type=Path, default=BENCH / "RESULTS.md",
-                        help="Markdown to rewrite from --out's results")
+    parser.add_argument(
+        "--report", type=Path, default=BENCH / "RESULTS.md", help="Markdown to rewrite from --out's results"
+    )
     parser.add_argument("--no-report", dest="report", action="store_const", const=None)
     return parser
 

@@ -37,8 +37,9 @@ def phases(n: int, fixtures: Path) -> dict[str, float]:
     gc.disable()  # as the mock loads (store/memory_backend.py)
     try:
         wall, cpu = time.perf_counter(), time.process_time()
-        rows = list(generate_rows(n, seed=MockSettings.seed, account_id=account.id, start_id=1,
-                                  country=account.country))
+        rows = list(
+            generate_rows(n, seed=MockSettings.seed, account_id=account.id, start_id=1, country=account.country)
+        )
         timings.update(generate_s=time.perf_counter() - wall, generate_cpu_s=time.process_time() - cpu)
         wall, cpu = time.perf_counter(), time.process_time()
         make = store.schema.maker(ROW_FIELDS)

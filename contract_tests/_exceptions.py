@@ -98,7 +98,12 @@ class Deviation(RuleFailure):
     does `observed` (an alternative's name, or None: none of them)."""
 
     def __init__(
-        self, rule: str, point: str, expected: str, observed: str | None, evidence: str,
+        self,
+        rule: str,
+        point: str,
+        expected: str,
+        observed: str | None,
+        evidence: str,
         exchange: Exchange | None = None,
     ) -> None:
         self.point = point

@@ -20,8 +20,9 @@ __all__ = ["PatientsApi"]
 
 
 class PatientsApi:
-    def __init__(self, client: Client, facts: SpecFacts, tracker: Tracker, expect: Expect, token: str,
-                 read_only: bool) -> None:
+    def __init__(
+        self, client: Client, facts: SpecFacts, tracker: Tracker, expect: Expect, token: str, read_only: bool
+    ) -> None:
         self.client = client
         self.facts = facts
         self.tracker = tracker
@@ -44,23 +45,26 @@ class PatientsApi:
         return self.client.get(self.list_path, token=token or self.token, params=_params(params), accept=accept)
 
     def get(self, patient_id: int | str, token: str | None = None, *, accept: bool = True, **params: Any) -> Exchange:
-        return self.client.get(self.facts.patient_path(patient_id), token=token or self.token,
-                               params=_params(params), accept=accept)
+        return self.client.get(
+            self.facts.patient_path(patient_id), token=token or self.token, params=_params(params), accept=accept
+        )
 
-    def patch(self, patient_id: int | str, body: Json, token: str | None = None, *,
-              headers: dict[str, str] | None = None) -> Exchange:
-        return self.client.patch(self.facts.patient_path(patient_id), token=token or self.token, json_body=body,
-                                 headers=headers)
+    def patch(
+        self, patient_id: int | str, body: Json, token: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> Exchange:
+        return self.client.patch(
+            self.facts.patient_path(patient_id), token=token or self.token, json_body=body, headers=headers
+        )
 
-    def create(self, token: str | None = None, *, headers: Mapping[str, str] | None = None, **fields: Any
-               ) -> Exchange:
+    def create(self, token: str | None = None, *, headers: Mapping[str, str] | None = None, **fields: Any) -> Exchange:
         """POST a patient tagged with this run's external_id (unless the caller sets one, or None)."""
         body: JsonObject = {"first_name": "Contract", "last_name": "Test", **fields}
         body.setdefault("external_id", self.tracker.new_tag())
         if body["external_id"] is None:
             del body["external_id"]
-        exchange = self.client.post(self.list_path, token=token or self.token, json_body=body,
-                                    headers=dict(headers or {}))
+        exchange = self.client.post(
+            self.list_path, token=token or self.token, json_body=body, headers=dict(headers or {})
+        )
         self.tracker.track(exchange, token or self.token)
         return exchange
 
@@ -72,15 +76,17 @@ class PatientsApi:
         exchange = self.create(token, **fields)
         body = exchange.json()
         if exchange.status != 201 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise self.expect.fail("201 with the created patient (needed to set up this check)",
-                                   exchange.describe_response(), exchange)
+            raise self.expect.fail(
+                "201 with the created patient (needed to set up this check)", exchange.describe_response(), exchange
+            )
         sent = exchange.sent_json()
         return {**(sent if isinstance(sent, dict) else {}), **body["data"]}
 
     # -- walks ------------------------------------------------------------
 
-    def walk(self, token: str | None = None, per_page: int | None = None,
-             **params: Any) -> Iterator[tuple[Exchange, builtins.list[JsonObject], JsonObject]]:
+    def walk(
+        self, token: str | None = None, per_page: int | None = None, **params: Any
+    ) -> Iterator[tuple[Exchange, builtins.list[JsonObject], JsonObject]]:
         """Every page of a list, in order: (exchange, data, meta)."""
         per_page = per_page or self.facts.per_page[2]
         page = self.facts.page_min
@@ -115,8 +121,12 @@ class PatientsApi:
             data = [item for item in data if item.get("id") not in self.tracker.created]
             if not data:
                 if self.read_only:
-                    raise RuleFailure(self.expect._check(), "at least one patient in the account (read-only run)",
-                                      "an empty list", self.client.last)
+                    raise RuleFailure(
+                        self.expect._check(),
+                        "at least one patient in the account (read-only run)",
+                        "an empty list",
+                        self.client.last,
+                    )
                 data = [self.created()]
             self._sample = data[0]
         return dict(self._sample)

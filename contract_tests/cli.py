@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Check a deployment of the Dentare Patients API against spec/openapi.yaml.",
-        epilog="Tokens may come from " + ", ".join(f"${o.env}" for o in TOKEN_OPTIONS)
+        epilog="Tokens may come from "
+        + ", ".join(f"${o.env}" for o in TOKEN_OPTIONS)
         + " to keep them out of shell history. `dentare-contract calibrate --help` for calibrate.",
     )
     add_to_argparse(parser)
@@ -155,8 +156,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         if seen is not None and seen.alike:
             marker += f"   ({', '.join(sorted(seen.alike))} {ALIKE})"
         print(f"  {point.name:<26} {shown}{marker}")
-    print(f"wrote {args.write_profile}: {len(result.choices())} of {len(catalogue)} points seen; "
-          f"dentare-mock --profile {args.write_profile} answers like {ctx.base_url}")
+    print(
+        f"wrote {args.write_profile}: {len(result.choices())} of {len(catalogue)} points seen; "
+        f"dentare-mock --profile {args.write_profile} answers like {ctx.base_url}"
+    )
     return 0
 
 

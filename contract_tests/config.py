@@ -64,8 +64,14 @@ class RunConfig:
             raise UsageError("--base-url must not hold credentials (user:pass@); pass tokens with --token")
         if not chosen.get("token"):
             raise UsageError("a token is required: --token or $DENTARE_TOKEN")
-        for name, minimum in (("max_requests", 1), ("request_timeout", 0.1), ("max_retries", 0),
-                              ("retry_seconds", 0), ("max_response_bytes", 1024), ("rate", 0)):
+        for name, minimum in (
+            ("max_requests", 1),
+            ("request_timeout", 0.1),
+            ("max_retries", 0),
+            ("retry_seconds", 0),
+            ("max_response_bytes", 1024),
+            ("rate", 0),
+        ):
             if name in chosen and chosen[name] < minimum:
                 raise UsageError(f"--{name.replace('_', '-')} must be at least {minimum}")
         known = {f.name for f in fields(cls)}
@@ -81,7 +87,5 @@ class RunConfig:
     def secrets(self) -> dict[str, str]:
         """The tokens by the environment variable that carries them (to mask them)."""
         return {
-            str(option.env): str(getattr(self, option.dest))
-            for option in TOKEN_OPTIONS
-            if getattr(self, option.dest)
+            str(option.env): str(getattr(self, option.dest)) for option in TOKEN_OPTIONS if getattr(self, option.dest)
         }

@@ -38,8 +38,9 @@ def _writable_home() -> Path:
     except OSError as exc:
         fallback = Path(tempfile.gettempdir()) / f"dentare-contract-{os.getuid()}"
         fallback.mkdir(mode=0o700, exist_ok=True)
-        print(f"dentare-contract: cannot create {home} ({exc.strerror}); keeping examples in {fallback}",
-              file=sys.stderr)
+        print(
+            f"dentare-contract: cannot create {home} ({exc.strerror}); keeping examples in {fallback}", file=sys.stderr
+        )
         return fallback
 
 

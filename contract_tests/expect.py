@@ -20,12 +20,16 @@ class Expect:
 
     def fail(self, expected: str, actual: Any, exchange: Exchange | None = None, detail: str = "") -> RuleFailure:
         return RuleFailure(
-            self._check(), expected, actual if isinstance(actual, str) else repr(actual),
-            exchange if exchange is not None else self._client.last, detail=detail,
+            self._check(),
+            expected,
+            actual if isinstance(actual, str) else repr(actual),
+            exchange if exchange is not None else self._client.last,
+            detail=detail,
         )
 
-    def that(self, condition: bool, expected: str, actual: Any, exchange: Exchange | None = None,
-             detail: str = "") -> None:
+    def that(
+        self, condition: bool, expected: str, actual: Any, exchange: Exchange | None = None, detail: str = ""
+    ) -> None:
         if not condition:
             raise self.fail(expected, actual, exchange, detail)
 
@@ -39,8 +43,9 @@ class Expect:
         """The guide's error shape: "`error` is always a human-readable string"."""
         body = exchange.json()
         ok = isinstance(body, dict) and isinstance(body.get("error"), str) and bool(body["error"].strip())
-        self.that(ok, f'an {{"error": "<human-readable string>"}} body for {what}', exchange.describe_response(),
-                  exchange)
+        self.that(
+            ok, f'an {{"error": "<human-readable string>"}} body for {what}', exchange.describe_response(), exchange
+        )
         assert isinstance(body, dict)
         return body
 
@@ -53,18 +58,20 @@ class Expect:
         ):
             raise self.fail("a {data: [...], meta: {...}} body", exchange.describe_response(), exchange)
         meta = body["meta"]
-        if not all(isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool) for k in ("page", "per_page",
-                                                                                                  "total")):
+        if not all(
+            isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool) for k in ("page", "per_page", "total")
+        ):
             raise self.fail("integer meta.page, meta.per_page and meta.total", repr(meta), exchange)
         if not all(isinstance(item, dict) and isinstance(item.get("id"), int) for item in body["data"]):
-            raise self.fail("every listed patient an object with an integer id", exchange.describe_response(),
-                            exchange)
+            raise self.fail("every listed patient an object with an integer id", exchange.describe_response(), exchange)
         return body["data"], meta
 
     def patient(self, exchange: Exchange, status: int = 200) -> JsonObject:
         body = self.status(exchange, status, what="with a patient")
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict) or not isinstance(
-            body["data"].get("id"), int
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("data"), dict)
+            or not isinstance(body["data"].get("id"), int)
         ):
             raise self.fail("a {data: {id: ..., ...}} body", exchange.describe_response(), exchange)
         return dict(body["data"])

@@ -96,9 +96,7 @@ class SpecFacts:
     def string_filters(self) -> list[str]:
         """The list's string filters (email, phone, ...): not q, paging, fields or lang."""
         skip = {"page", "per_page", "q", "fields", "lang", "is_active"}
-        return [
-            p.name for p in self.list_operation.parameters_in("query") if p.name not in skip and p.type == "string"
-        ]
+        return [p.name for p in self.list_operation.parameters_in("query") if p.name not in skip and p.type == "string"]
 
     @cached_property
     def expansion_fields(self) -> list[str]:

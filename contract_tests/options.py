@@ -47,14 +47,21 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("--base-url", "API root, e.g. http://127.0.0.1:8000/api/v1 (a bare origin gets the spec's base path)"),
     Option("--token", "account A's token", env="DENTARE_TOKEN"),
-    Option("--other-token", "account B's token: enables the scoping and two-account checks",
-           env="DENTARE_OTHER_TOKEN"),
+    Option("--other-token", "account B's token: enables the scoping and two-account checks", env="DENTARE_OTHER_TOKEN"),
     Option("--revoked-token", "a revoked token: enables auth.revoked_token", env="DENTARE_REVOKED_TOKEN"),
     Option("--read-only", "send only requests that change nothing (GET)", flag_action="store_true", default=False),
-    Option("--strict", "a target that decides an open point otherwise than the profile fails the run",
-           flag_action="store_true", default=False, pytest_flag="--strict-decisions"),
-    Option("--profile", "the decisions to hold the target to (a file `calibrate` writes; default: the kit's)",
-           metavar="FILE"),
+    Option(
+        "--strict",
+        "a target that decides an open point otherwise than the profile fails the run",
+        flag_action="store_true",
+        default=False,
+        pytest_flag="--strict-decisions",
+    ),
+    Option(
+        "--profile",
+        "the decisions to hold the target to (a file `calibrate` writes; default: the kit's)",
+        metavar="FILE",
+    ),
     Option("--spec", "the OpenAPI document (default: the kit's)", metavar="PATH"),
     Option("--seed", "seed for generated data (printed in the report; default: a random one)", type=int),
     Option("--max-examples", "schemathesis examples per operation and mode", type=int),
@@ -65,10 +72,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("--max-retries", "retries of an edge answer (429, 502, 503, 504) before giving up", type=int, default=3),
     Option("--retry-seconds", "what all the retries of a run may wait in total", type=float, default=60.0),
     Option("--max-response-bytes", "the largest answer read", type=int, default=16 * 1024 * 1024),
-    Option("--example-db", "where hypothesis keeps failing examples: a folder or redis://host:port/N "
-           "(default: a per-user cache folder)", metavar="DIR|URL"),
-    Option("--rule", "run only checks matching this glob or group (repeatable)", flag_action="append",
-           metavar="GLOB"),
+    Option(
+        "--example-db",
+        "where hypothesis keeps failing examples: a folder or redis://host:port/N (default: a per-user cache folder)",
+        metavar="DIR|URL",
+    ),
+    Option("--rule", "run only checks matching this glob or group (repeatable)", flag_action="append", metavar="GLOB"),
 )
 
 TOKEN_OPTIONS = tuple(option for option in OPTIONS if option.env)

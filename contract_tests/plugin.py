@@ -115,14 +115,17 @@ def run_check(ctx: RunContext, check: Check) -> Observed | None:
     except UNREADABLE as exc:
         # An answer so far from the contract that the check could not read it.
         last = ctx.client.last
-        raise RuleFailure(check.name, "answers in the documented shape",
-                          last.describe_response() if last else f"{type(exc).__name__}: {exc}", last,
-                          detail=f"{type(exc).__name__}: {exc}") from None
+        raise RuleFailure(
+            check.name,
+            "answers in the documented shape",
+            last.describe_response() if last else f"{type(exc).__name__}: {exc}",
+            last,
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from None
     ctx.cache.setdefault("observed", {})[check.point] = result
     expected = ctx.expected(check.point)
     if result.alternative != expected:
-        deviation = Deviation(check.name, check.point, expected, result.alternative, result.evidence,
-                              result.exchange)
+        deviation = Deviation(check.name, check.point, expected, result.alternative, result.evidence, result.exchange)
         if ctx.config.strict:
             raise deviation
         ctx.cache.setdefault("deviations", {})[check.name] = deviation
@@ -171,8 +174,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     session: _Session | None = config.stash.get(_KEY, None)
     if session is None or not session.outcomes or session.context is None:
         return
-    write_report(terminalreporter, session.context, session.outcomes, time.monotonic() - session.started,
-                 session.cleanup_problems, details=config.option.tbstyle == "no")
+    write_report(
+        terminalreporter,
+        session.context,
+        session.outcomes,
+        time.monotonic() - session.started,
+        session.cleanup_problems,
+        details=config.option.tbstyle == "no",
+    )
 
 
 def outcomes_of(config: pytest.Config) -> dict[str, Outcome]:

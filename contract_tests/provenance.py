@@ -66,8 +66,9 @@ def load_table(path: Path | None = None) -> Table:
         for sid, body in (raw.get("statements") or {}).items()
     }
     checks = {
-        name: CheckEntry(name, str(body.get("scope", "")).strip(), tuple(body.get("enforces") or ()),
-                         body.get("decided"))
+        name: CheckEntry(
+            name, str(body.get("scope", "")).strip(), tuple(body.get("enforces") or ()), body.get("decided")
+        )
         for name, body in (raw.get("checks") or {}).items()
     }
     return Table(statements, checks)

@@ -90,8 +90,7 @@ def check(summary: str, *, needs: Iterable[str] = (), writes: bool = False) -> C
     """Register a guide check: `<module group>.<function name>`."""
 
     def register(func: Callable[[RunContext], None]) -> Callable[[RunContext], None]:
-        _register(Check(f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}", summary, func,
-                        _needs(needs), writes))
+        _register(Check(f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}", summary, func, _needs(needs), writes))
         return func
 
     return register
@@ -102,8 +101,11 @@ def probe(point: str, *, needs: Iterable[str] = (), writes: bool = False) -> Cal
     returns what it observed; the run compares that with the profile."""
 
     def register(func: Callable[[RunContext], Observed]) -> Callable[[RunContext], Observed]:
-        _register(Check(f"decided.{point}", (func.__doc__ or point).strip().splitlines()[0], func,
-                        _needs(needs), writes, point))
+        _register(
+            Check(
+                f"decided.{point}", (func.__doc__ or point).strip().splitlines()[0], func, _needs(needs), writes, point
+            )
+        )
         return func
 
     return register

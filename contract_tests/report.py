@@ -25,17 +25,28 @@ class Outcome:
     seconds: float = 0.0
 
 
-def write_report(terminal: Any, ctx: RunContext, outcomes: dict[str, Outcome], elapsed: float,
-                 cleanup_problems: list[str], *, details: bool) -> None:
+def write_report(
+    terminal: Any,
+    ctx: RunContext,
+    outcomes: dict[str, Outcome],
+    elapsed: float,
+    cleanup_problems: list[str],
+    *,
+    details: bool,
+) -> None:
     write = terminal.write_line
     terminal.section("dentare contract")
     config = ctx.config
     profile = config.profile or "the kit's decisions"
     write(f"target  {ctx.base_url}" + (f"  ({ctx.base_note})" if ctx.base_note else ""))
-    write(f"run     {config.run_id}   seed {config.seed}   {ctx.client.count} requests   "
-          f"{ctx.client.retries} retries of edge answers   {elapsed:.1f} s")
-    write(f"mode    {'strict' if config.strict else 'default'}: guide checks decide the exit; decision points "
-          f"compared with {profile}" + (" (a difference fails)" if config.strict else " (reported, exit 0)"))
+    write(
+        f"run     {config.run_id}   seed {config.seed}   {ctx.client.count} requests   "
+        f"{ctx.client.retries} retries of edge answers   {elapsed:.1f} s"
+    )
+    write(
+        f"mode    {'strict' if config.strict else 'default'}: guide checks decide the exit; decision points "
+        f"compared with {profile}" + (" (a difference fails)" if config.strict else " (reported, exit 0)")
+    )
     write("replay  add --seed " + str(config.seed))
     table = load_table()
     guide = [o for o in outcomes.values() if not o.check.is_probe]
@@ -58,17 +69,22 @@ def write_report(terminal: Any, ctx: RunContext, outcomes: dict[str, Outcome], e
             observed = getattr(failure, "observed", None)
             write(f"  {point.name}: {point.summary}", red=outcome.status == "FAIL", yellow=outcome.status != "FAIL")
             write(f"    decided  {expected}: {_first_line(point.alternatives[expected].description)}")
-            write(f"    target   {observed or 'none of the alternatives'}"
-                  + (f": {_first_line(point.alternatives[observed].description)}" if observed else "")
-                  + (f" ({failure.detail})" if failure is not None and failure.detail else ""))
+            write(
+                f"    target   {observed or 'none of the alternatives'}"
+                + (f": {_first_line(point.alternatives[observed].description)}" if observed else "")
+                + (f" ({failure.detail})" if failure is not None and failure.detail else "")
+            )
         others = [o for o in decided if o.status not in ("deviates", "FAIL", "pass")]
         for outcome in others:
             _row(write, outcome, width)
-    counts = {s: sum(o.status == s for o in outcomes.values()) for s in ("pass", "FAIL", "deviates", "skipped",
-                                                                        "error")}
+    counts = {
+        s: sum(o.status == s for o in outcomes.values()) for s in ("pass", "FAIL", "deviates", "skipped", "error")
+    }
     write("")
-    write(f"{counts['pass']} passed, {counts['FAIL']} failed, {counts['deviates']} differ from the decisions, "
-          f"{counts['skipped']} skipped, {counts['error']} could not run")
+    write(
+        f"{counts['pass']} passed, {counts['FAIL']} failed, {counts['deviates']} differ from the decisions, "
+        f"{counts['skipped']} skipped, {counts['error']} could not run"
+    )
     failures = [o.failure for o in outcomes.values() if o.failure is not None and o.status == "FAIL"]
     if failures and details:
         for failure in failures:
@@ -86,8 +102,12 @@ def _row(write: Any, outcome: Outcome, width: int) -> None:
     line = f"  {outcome.check.name:<{width}}{outcome.status:<9}"
     if outcome.reason:
         line += _shorten(outcome.reason, 110)
-    write(line, red=outcome.status in ("FAIL", "error"), green=outcome.status == "pass",
-          yellow=outcome.status in ("skipped", "deviates"))
+    write(
+        line,
+        red=outcome.status in ("FAIL", "error"),
+        green=outcome.status == "pass",
+        yellow=outcome.status in ("skipped", "deviates"),
+    )
 
 
 def _first_line(text: str) -> str:

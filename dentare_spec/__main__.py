@@ -21,8 +21,11 @@ from ._model import ApiSpec, load_spec
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dentare_spec", description=__doc__.splitlines()[0])
-    parser.add_argument("view", choices=["decided", "guide", "decisions"],
-                        help="the decided document, the guide's contract, or the decision catalogue")
+    parser.add_argument(
+        "view",
+        choices=["decided", "guide", "decisions"],
+        help="the decided document, the guide's contract, or the decision catalogue",
+    )
     parser.add_argument("--spec", default=None, help="the spec (default: the kit's spec/openapi.yaml)")
     parser.add_argument("--profile", default=None, help="with `decided`: a profile file (default: the kit's choices)")
     parser.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")

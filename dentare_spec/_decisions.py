@@ -176,8 +176,9 @@ def read_catalogue(document: Mapping[str, Any], source: str) -> Catalogue:
             guide=entry["guide"].strip(),
             default=str(default),
             alternatives={
-                alt: Alternative(alt, str((body or {}).get("description", "")).strip(),
-                                 tuple((body or {}).get("actions") or ()))
+                alt: Alternative(
+                    alt, str((body or {}).get("description", "")).strip(), tuple((body or {}).get("actions") or ())
+                )
                 for alt, body in alternatives.items()
             },
         )

@@ -1,7 +1,7 @@
 """The reading layer's one exception.
 
-    SpecError      the document cannot be read, is not valid OpenAPI, or lacks
-                   what a reader asked of it (says where)
+SpecError      the document cannot be read, is not valid OpenAPI, or lacks
+               what a reader asked of it (says where)
 """
 
 from __future__ import annotations

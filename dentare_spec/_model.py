@@ -213,9 +213,13 @@ def _build(source: Path, written: Mapping[str, Any], catalogue: Catalogue, profi
         validate_document(document, f"{source} as decided by the profile")
     resolved = resolve_refs(document, document)
     return ApiSpec(
-        source=source, document=document, resolved=resolved,
+        source=source,
+        document=document,
+        resolved=resolved,
         operations=tuple(_operations(document, resolved, source)),
-        written=written, catalogue=catalogue, profile=profile,
+        written=written,
+        catalogue=catalogue,
+        profile=profile,
     )
 
 

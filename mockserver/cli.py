@@ -57,56 +57,132 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--spec", type=Path, default=None, help="OpenAPI spec to serve (default: the packaged one)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
-                        help="answer by this profile of the spec's decisions (YAML `decisions: {point: alternative}`;"
-                             " default: the kit's choices)")
-    parser.add_argument("--fixtures", type=Path, default=None,
-                        help="folder with accounts.json and patients.json (default: the packaged fixtures)")
-    parser.add_argument("--generate", type=int, default=0, metavar="N",
-                        help="add N realistic generated patients to --generate-account")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="answer by this profile of the spec's decisions (YAML `decisions: {point: alternative}`;"
+        " default: the kit's choices)",
+    )
+    parser.add_argument(
+        "--fixtures",
+        type=Path,
+        default=None,
+        help="folder with accounts.json and patients.json (default: the packaged fixtures)",
+    )
+    parser.add_argument(
+        "--generate", type=int, default=0, metavar="N", help="add N realistic generated patients to --generate-account"
+    )
     parser.add_argument("--generate-account", type=int, default=1, metavar="ID")
     # There is no start-up snapshot any more (a store is built afresh, faster than one
     # loaded); the option stays so that scripts which pass it still start.
     parser.add_argument("--no-snapshot", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--no-answer-cache", dest="answer_cache", action="store_false",
-                        help="compute every answer afresh (by default a read's answer is kept until the data"
-                             " it shows changes: mockserver/api/answers.py)")
-    parser.add_argument("--seed", type=int, default=MockSettings.seed,
-                        help="seed for --generate; the same seed gives the same patients")
-    parser.add_argument("--state-file", type=Path, default=None,
-                        help="keep the state in this SQLite file (e.g. state.db): created from the fixtures if "
-                             "missing, loaded at start, and every acknowledged write is in it before the answer; "
-                             "a JSON state file of an earlier version is migrated (the JSON kept as FILE.bak)")
-    parser.add_argument("--shutdown-timeout", type=float, default=5.0, metavar="SECONDS",
-                        help="on Ctrl-C or SIGTERM, wait at most this long for requests in progress before "
-                             "closing the state file (default: %(default)s; docker stop waits 10)")
-    parser.add_argument("--store", default="memory", metavar="memory|postgresql://USER@HOST:PORT/DB",
-                        help="where the state lives: in this process (default), or in a PostgreSQL database that "
-                             "several mock processes share (created and migrated at start, fixtures loaded if empty)")
-    parser.add_argument("--pool-size", type=int, default=MockSettings.pool_size, metavar="N",
-                        help="connections per process to a PostgreSQL store (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="serve with N processes on one port (PostgreSQL store only; default: %(default)s)")
-    parser.add_argument("--admin-key", default=os.environ.get(ADMIN_KEY_ENV),
-                        help=f"let non-loopback clients use /__mock with this key (or set {ADMIN_KEY_ENV})")
-    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
-                        help="allow this browser origin (repeatable); CORS is off without it")
+    parser.add_argument(
+        "--no-answer-cache",
+        dest="answer_cache",
+        action="store_false",
+        help="compute every answer afresh (by default a read's answer is kept until the data"
+        " it shows changes: mockserver/api/answers.py)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=MockSettings.seed, help="seed for --generate; the same seed gives the same patients"
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep the state in this SQLite file (e.g. state.db): created from the fixtures if "
+        "missing, loaded at start, and every acknowledged write is in it before the answer; "
+        "a JSON state file of an earlier version is migrated (the JSON kept as FILE.bak)",
+    )
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="on Ctrl-C or SIGTERM, wait at most this long for requests in progress before "
+        "closing the state file (default: %(default)s; docker stop waits 10)",
+    )
+    parser.add_argument(
+        "--store",
+        default="memory",
+        metavar="memory|postgresql://USER@HOST:PORT/DB",
+        help="where the state lives: in this process (default), or in a PostgreSQL database that "
+        "several mock processes share (created and migrated at start, fixtures loaded if empty)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=MockSettings.pool_size,
+        metavar="N",
+        help="connections per process to a PostgreSQL store (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one port (PostgreSQL store only; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--admin-key",
+        default=os.environ.get(ADMIN_KEY_ENV),
+        help=f"let non-loopback clients use /__mock with this key (or set {ADMIN_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow this browser origin (repeatable); CORS is off without it",
+    )
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    parser.add_argument("--check-responses", action="store_true",
-                        help="validate every API answer against the spec with openapi-core; log violations")
+    parser.add_argument(
+        "--check-responses",
+        action="store_true",
+        help="validate every API answer against the spec with openapi-core; log violations",
+    )
     faults = parser.add_argument_group("fault injection (off by default; API requests only, never /__mock)")
-    faults.add_argument("--faults", action="store_true",
-                        help="honour the X-Mock-Fault, X-Mock-Latency-Ms and X-Mock-Retry-After request headers")
-    faults.add_argument("--fault-rate", type=float, default=0.0, metavar="P",
-                        help="inject a fault into this share (0..1) of API requests, at random; implies --faults")
-    faults.add_argument("--fault", default="429,503", metavar="KINDS",
-                        help="faults --fault-rate draws from: 429,500,502,503,504,drop (default: %(default)s)")
-    faults.add_argument("--latency-ms", type=int, default=0, metavar="MS",
-                        help="add this latency to every API request; implies --faults")
-    faults.add_argument("--fault-seed", type=int, default=None, metavar="N",
-                        help="seed for --fault-rate: the same seed gives the same faults in the same order")
-    faults.add_argument("--retry-after", type=int, default=1, metavar="SECONDS",
-                        help="Retry-After of injected 429 and 503 answers (default: %(default)s)")
+    faults.add_argument(
+        "--faults",
+        action="store_true",
+        help="honour the X-Mock-Fault, X-Mock-Latency-Ms and X-Mock-Retry-After request headers",
+    )
+    faults.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="inject a fault into this share (0..1) of API requests, at random; implies --faults",
+    )
+    faults.add_argument(
+        "--fault",
+        default="429,503",
+        metavar="KINDS",
+        help="faults --fault-rate draws from: 429,500,502,503,504,drop (default: %(default)s)",
+    )
+    faults.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="add this latency to every API request; implies --faults",
+    )
+    faults.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed for --fault-rate: the same seed gives the same faults in the same order",
+    )
+    faults.add_argument(
+        "--retry-after",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="Retry-After of injected 429 and 503 answers (default: %(default)s)",
+    )
     return parser
 
 
@@ -153,8 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1 or args.pool_size < 1:
         return _fail("--workers and --pool-size must be 1 or more")
     if args.workers > 1 and not shared:
-        return _fail("--workers needs --store postgresql://...: with the memory store each process would have "
-                     "its own state")
+        return _fail(
+            "--workers needs --store postgresql://...: with the memory store each process would have its own state"
+        )
     if shared and settings.state_file is not None:
         return _fail("--state-file is for the memory store; a PostgreSQL store keeps every write itself")
     busy = _port_in_use(args.host, args.port)
@@ -187,16 +264,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .web.http_protocol import http_protocol
 
     base_url = f"http://{_display_host(args.host)}:{args.port}{app.state.spec.base_path}"
-    _banner(base_url, settings, args.host, _live_fixture_token(settings, app.state.backend),
-            existed, app.state.decisions.profile)
+    _banner(
+        base_url,
+        settings,
+        args.host,
+        _live_fixture_token(settings, app.state.backend),
+        existed,
+        app.state.decisions.profile,
+    )
     # lifespan="on": the state file is closed in the lifespan's shutdown. The
     # graceful timeout bounds how long a slow client can hold that up.
     with sigterm_as_interrupt():
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    server_header=False, date_header=True, lifespan="on",
-                    timeout_graceful_shutdown=args.shutdown_timeout,
-                    # Parse errors and the head limit answered in the API's JSON shape, while reading.
-                    http=http_protocol(settings.max_header_bytes))
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            server_header=False,
+            date_header=True,
+            lifespan="on",
+            timeout_graceful_shutdown=args.shutdown_timeout,
+            # Parse errors and the head limit answered in the API's JSON shape, while reading.
+            http=http_protocol(settings.max_header_bytes),
+        )
     backend = app.state.backend
     with ignoring_stop_signals():  # a second (or third) Ctrl-C must not cut the close short
         backend.shutdown()  # again: a second Ctrl-C makes uvicorn skip the lifespan shutdown
@@ -225,17 +315,38 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
     except (MockError, SpecError) as exc:
         return _fail(str(exc))
     os.environ[SETTINGS_ENV] = settings_to_json(settings)
-    _banner(f"http://{_display_host(args.host)}:{args.port}{spec.base_path}", settings, args.host,
-            _live_fixture_token(settings, backend), False, spec.profile or spec.catalogue.defaults, args.workers)
+    _banner(
+        f"http://{_display_host(args.host)}:{args.port}{spec.base_path}",
+        settings,
+        args.host,
+        _live_fixture_token(settings, backend),
+        False,
+        spec.profile or spec.catalogue.defaults,
+        args.workers,
+    )
     with sigterm_as_interrupt():
-        uvicorn.run("mockserver.web.app:create_app_from_env", factory=True, workers=args.workers, host=args.host,
-                    port=args.port, log_level=args.log_level, server_header=False, date_header=True, lifespan="on",
-                    timeout_graceful_shutdown=args.shutdown_timeout)
+        uvicorn.run(
+            "mockserver.web.app:create_app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            server_header=False,
+            date_header=True,
+            lifespan="on",
+            timeout_graceful_shutdown=args.shutdown_timeout,
+        )
     return 0
 
 
 def _banner(
-    base_url: str, settings: MockSettings, host: str, token: str | None, existed: bool, profile: Profile,
+    base_url: str,
+    settings: MockSettings,
+    host: str,
+    token: str | None,
+    existed: bool,
+    profile: Profile,
     workers: int = 1,
 ) -> None:
     root = base_url.rsplit("/api", 1)[0]
@@ -249,8 +360,10 @@ def _banner(
         print(f'    curl {base_url}/me.json -H "Authorization: Bearer {token}" -H "Accept: application/json"')
     else:
         print(f"  No fixture token is live in this state: create one on {root}/__mock/tokens")
-        print(f"  (or: curl -X POST {root}/__mock/accounts/1/tokens -H 'Content-Type: application/json' "
-              "-d '{\"name\": \"try\"}')")
+        print(
+            f"  (or: curl -X POST {root}/__mock/accounts/1/tokens -H 'Content-Type: application/json' "
+            '-d \'{"name": "try"}\')'
+        )
     print(f"  API reference: {root}/docs    API Tokens page: {root}/__mock/tokens")
     print(f"  Control API: {root}/__mock (reset, tokens, state)")
     if settings.state_file is not None:
@@ -319,8 +432,11 @@ def _fault_settings(args: argparse.Namespace) -> FaultSettings | None:
     if args.retry_after < 0:
         raise ValueError("--retry-after must be 0 or more")
     return FaultSettings(
-        rate=args.fault_rate, kinds=parse_fault_kinds(args.fault), latency_ms=args.latency_ms,
-        seed=args.fault_seed, retry_after=args.retry_after,
+        rate=args.fault_rate,
+        kinds=parse_fault_kinds(args.fault),
+        latency_ms=args.latency_ms,
+        seed=args.fault_seed,
+        retry_after=args.retry_after,
     )
 
 

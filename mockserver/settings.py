@@ -18,7 +18,12 @@ from dentare_spec import default_spec_path
 from ._resources import default_fixtures_dir
 
 __all__ = [
-    "FAULT_KINDS", "MAX_LATENCY_MS", "FaultSettings", "MockSettings", "parse_fault_kinds", "settings_from_json",
+    "FAULT_KINDS",
+    "MAX_LATENCY_MS",
+    "FaultSettings",
+    "MockSettings",
+    "parse_fault_kinds",
+    "settings_from_json",
     "settings_to_json",
 ]
 

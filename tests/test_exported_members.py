@@ -13,7 +13,8 @@ def test_all_is_complete_and_real(package: str) -> None:
     module = importlib.import_module(package)
     exported = set(module.__all__)
     public = {
-        name for name, value in vars(module).items()
+        name
+        for name, value in vars(module).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
     }
     assert exported == public, f"missing from __all__: {public - exported}; not defined: {exported - public}"

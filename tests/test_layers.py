@@ -27,8 +27,11 @@ LAYERS = {
         "__init__": 9,
     },
 }  # fmt: skip
-KEEP_APART = {"dentare_spec": {"mockserver", "contract_tests"}, "mockserver": {"contract_tests"},
-              "contract_tests": {"mockserver"}}
+KEEP_APART = {
+    "dentare_spec": {"mockserver", "contract_tests"},
+    "mockserver": {"contract_tests"},
+    "contract_tests": {"mockserver"},
+}
 
 
 def _modules(package: str, root: Path = ROOT) -> Iterator[Path]:
@@ -79,8 +82,10 @@ def upward_imports(package: str, layers: dict[str, int], root: Path = ROOT) -> l
                 continue
             target = pieces[1]
             if target in layers and layers[target] > layers[part]:
-                wrong.append(f"{module.relative_to(root)}:{line} ({part}, layer {layers[part]}) imports {name} "
-                             f"({target}, layer {layers[target]})")
+                wrong.append(
+                    f"{module.relative_to(root)}:{line} ({part}, layer {layers[part]}) imports {name} "
+                    f"({target}, layer {layers[target]})"
+                )
     return wrong
 
 

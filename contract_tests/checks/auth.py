@@ -43,8 +43,9 @@ def _refused_everywhere(ctx: RunContext, authorizations: dict[str, str | None]) 
     for op, path, body in _targets(ctx):
         for how, authorization in authorizations.items():
             for accept in (True, False):
-                exchange = ctx.client.request(op.method, path, authorization=authorization, json_body=body,
-                                              accept=accept)
+                exchange = ctx.client.request(
+                    op.method, path, authorization=authorization, json_body=body, accept=accept
+                )
                 ctx.tracker.track(exchange, ctx.token)  # a server that wrongly creates gets its patient archived
                 ctx.expect.status(exchange, 401, what=f"for {op.label} with {how}")
                 found = ctx.expect.error_body(exchange, f"the 401 of {op.label} with {how}")
@@ -59,24 +60,30 @@ def missing_token(ctx: RunContext) -> None:
 @check("bearer / Token / no space / two spaces: 401 on every operation")
 def wrong_scheme(ctx: RunContext) -> None:
     token = ctx.token
-    _refused_everywhere(ctx, {
-        "a lower-case `bearer` scheme": f"bearer {token}",
-        "the `Token` scheme": f"Token {token}",
-        "no space after Bearer": f"Bearer{token}",
-        "two spaces after Bearer": f"Bearer  {token}",
-        "the scheme alone": "Bearer",
-    })
+    _refused_everywhere(
+        ctx,
+        {
+            "a lower-case `bearer` scheme": f"bearer {token}",
+            "the `Token` scheme": f"Token {token}",
+            "no space after Bearer": f"Bearer{token}",
+            "two spaces after Bearer": f"Bearer  {token}",
+            "the scheme alone": "Bearer",
+        },
+    )
 
 
 @check("a token the server never issued: 401 on every operation")
 def unknown_token(ctx: RunContext) -> None:
     token = ctx.token
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
-    _refused_everywhere(ctx, {
-        "an unknown token": f"Bearer contract-{secrets.token_hex(16)}",
-        "the token with its last character changed": f"Bearer {flipped}",
-        "the token with a suffix": f"Bearer {token}x",
-    })
+    _refused_everywhere(
+        ctx,
+        {
+            "an unknown token": f"Bearer contract-{secrets.token_hex(16)}",
+            "the token with its last character changed": f"Bearer {flipped}",
+            "the token with a suffix": f"Bearer {token}x",
+        },
+    )
 
 
 @check("the revoked token: 401 on every operation", needs=["revoked_token"])
@@ -96,8 +103,12 @@ def me_profile(ctx: RunContext) -> None:
             exchange = ctx.api.me(token, **params)
             body = ctx.expect.status(exchange, 200, what=f"with the user of {which}")
             problems = ctx.facts.problems("User", body)
-            ctx.expect.that(not problems, "the guide's user: id (integer), name, avatar_url, sgid",
-                            "; ".join(problems[:3]), exchange)
+            ctx.expect.that(
+                not problems,
+                "the guide's user: id (integer), name, avatar_url, sgid",
+                "; ".join(problems[:3]),
+                exchange,
+            )
             first = body if first is None else first
             ctx.expect.that(body == first, f"the same user with {params}", body, exchange)
         assert isinstance(first, dict)

@@ -39,8 +39,9 @@ def archived_patients(ctx: RunContext) -> None:
     ids, exchange = _ids(ctx, external_id=tag)
     ctx.expect.that(ids == [pid], "a new patient listed by its external_id", f"ids {ids}", exchange)
     archived = ctx.expect.patient(ctx.api.patch(pid, {"is_active": False}))
-    ctx.expect.that(archived.get("is_active", False) is False, "is_active false after archiving",
-                    archived.get("is_active"))
+    ctx.expect.that(
+        archived.get("is_active", False) is False, "is_active false after archiving", archived.get("is_active")
+    )
     for params, listed in (
         ({"external_id": tag}, False),
         ({"external_id": tag, "is_active": True}, False),
@@ -49,8 +50,12 @@ def archived_patients(ctx: RunContext) -> None:
         ({"q": values["first_name"], "is_active": False}, True),
     ):
         ids, exchange = _ids(ctx, **params)
-        ctx.expect.that((pid in ids) is listed, f"the archived patient {'in' if listed else 'out of'} the list "
-                        f"for {params}", f"ids {ids[:10]}", exchange)
+        ctx.expect.that(
+            (pid in ids) is listed,
+            f"the archived patient {'in' if listed else 'out of'} the list for {params}",
+            f"ids {ids[:10]}",
+            exchange,
+        )
     active = ctx.api.created()
     ids, exchange = _ids(ctx, external_id=active["external_id"], is_active=True)
     ctx.expect.that(ids == [active["id"]], "is_active=true lists an active patient", f"ids {ids}", exchange)
@@ -123,8 +128,10 @@ def filters_and(ctx: RunContext) -> None:
     for params, exactly, contains in cases:
         ids, exchange = _ids(ctx, **params)
         if exactly is not None:
-            ctx.expect.that(sorted(ids) == sorted(exactly), f"exactly {exactly} for {params}", f"ids {ids[:10]}",
-                            exchange)
+            ctx.expect.that(
+                sorted(ids) == sorted(exactly), f"exactly {exactly} for {params}", f"ids {ids[:10]}", exchange
+            )
         else:
-            ctx.expect.that(contains in ids, f"patient {contains} among the results for {params}", f"ids {ids[:10]}",
-                            exchange)
+            ctx.expect.that(
+                contains in ids, f"patient {contains} among the results for {params}", f"ids {ids[:10]}", exchange
+            )

@@ -27,13 +27,25 @@ def default_page_size(ctx: RunContext) -> None:
     for accept in (True, False):
         exchange = ctx.api.list(accept=accept)
         data, meta = ctx.expect.listing(exchange)
-        ctx.expect.that(meta["per_page"] == default, f"meta.per_page == {default} (the guide's default)",
-                        f"meta.per_page == {meta['per_page']}", exchange)
-        ctx.expect.that(meta["page"] == ctx.facts.page_min, f"meta.page == {ctx.facts.page_min}",
-                        f"meta.page == {meta['page']}", exchange)
+        ctx.expect.that(
+            meta["per_page"] == default,
+            f"meta.per_page == {default} (the guide's default)",
+            f"meta.per_page == {meta['per_page']}",
+            exchange,
+        )
+        ctx.expect.that(
+            meta["page"] == ctx.facts.page_min,
+            f"meta.page == {ctx.facts.page_min}",
+            f"meta.page == {meta['page']}",
+            exchange,
+        )
         want = min(default, meta["total"])
-        ctx.expect.that(len(data) == want, f"{want} patients (the default {default}, or all of {meta['total']})",
-                        f"{len(data)} patients", exchange)
+        ctx.expect.that(
+            len(data) == want,
+            f"{want} patients (the default {default}, or all of {meta['total']})",
+            f"{len(data)} patients",
+            exchange,
+        )
 
 
 @check("per_page 1 to 100 is honoured, and no page is ever longer than 100", writes=True)
@@ -43,20 +55,29 @@ def per_page_bounds(ctx: RunContext) -> None:
     for per_page in (low, 7, high):
         exchange = ctx.api.list(per_page=per_page)
         data, meta = ctx.expect.listing(exchange)
-        ctx.expect.that(meta["per_page"] == per_page, f"meta.per_page == {per_page}",
-                        f"meta.per_page == {meta['per_page']}", exchange)
+        ctx.expect.that(
+            meta["per_page"] == per_page,
+            f"meta.per_page == {per_page}",
+            f"meta.per_page == {meta['per_page']}",
+            exchange,
+        )
         want = min(per_page, meta["total"])
-        ctx.expect.that(len(data) == want, f"{want} patients with per_page={per_page}", f"{len(data)} patients",
-                        exchange)
+        ctx.expect.that(
+            len(data) == want, f"{want} patients with per_page={per_page}", f"{len(data)} patients", exchange
+        )
     for per_page in (high + 1, 10 * high):
         exchange = ctx.api.list(per_page=per_page)
         if exchange.status == 422:  # refused, as the kit decides
             ctx.expect.error_body(exchange, f"per_page={per_page}")
             continue
         data, meta = ctx.expect.listing(exchange)
-        ctx.expect.that(len(data) <= high and meta["per_page"] <= high,
-                        f"at most {high} patients and meta.per_page <= {high} for per_page={per_page} "
-                        f'(the guide: "maximum is {high}")', f"{len(data)} patients, meta {meta}", exchange)
+        ctx.expect.that(
+            len(data) <= high and meta["per_page"] <= high,
+            f"at most {high} patients and meta.per_page <= {high} for per_page={per_page} "
+            f'(the guide: "maximum is {high}")',
+            f"{len(data)} patients, meta {meta}",
+            exchange,
+        )
 
 
 @check("meta.page and meta.per_page echo the request; len(data) follows from meta.total", writes=True)
@@ -73,8 +94,12 @@ def meta_consistent(ctx: RunContext) -> None:
         want = {"page": page, "per_page": per_page, "total": total}
         ctx.expect.that(meta == want, f"meta == {want}", f"meta == {meta}", exchange)
         n = _expected_len(total, page, per_page)
-        ctx.expect.that(len(data) == n, f"{n} patients on page {page} of {per_page} (total {total})",
-                        f"{len(data)} patients", exchange)
+        ctx.expect.that(
+            len(data) == n,
+            f"{n} patients on page {page} of {per_page} (total {total})",
+            f"{len(data)} patients",
+            exchange,
+        )
 
 
 @check("walking every page gives meta.total distinct patients, none twice, in a stable order", writes=True)
@@ -86,20 +111,31 @@ def walk_all_pages(ctx: RunContext) -> None:
         per_page = min(high, max(1, math.ceil(total / 4)))  # several pages even for a small account
         seen: list[int] = []
         for exchange, data, page_meta in ctx.api.walk(per_page=per_page, is_active=is_active):
-            ctx.expect.that(page_meta["total"] == total, f"meta.total stays {total} on every page",
-                            f"meta.total == {page_meta['total']}", exchange)
-            ctx.expect.that(page_meta["per_page"] == per_page and len(data) <= per_page,
-                            f"every page of {per_page} at most {per_page} long", f"{len(data)}, meta {page_meta}",
-                            exchange)
+            ctx.expect.that(
+                page_meta["total"] == total,
+                f"meta.total stays {total} on every page",
+                f"meta.total == {page_meta['total']}",
+                exchange,
+            )
+            ctx.expect.that(
+                page_meta["per_page"] == per_page and len(data) <= per_page,
+                f"every page of {per_page} at most {per_page} long",
+                f"{len(data)}, meta {page_meta}",
+                exchange,
+            )
             seen.extend(item["id"] for item in data)
         repeats = sorted({i for i in seen if seen.count(i) > 1})
         ctx.expect.that(not repeats, f"no patient on two pages (is_active={is_active})", f"repeated ids {repeats[:10]}")
-        ctx.expect.that(len(seen) == total, f"{total} patients (meta.total) over all pages of {per_page}",
-                        f"{len(seen)} patients")
+        ctx.expect.that(
+            len(seen) == total, f"{total} patients (meta.total) over all pages of {per_page}", f"{len(seen)} patients"
+        )
         if total <= high:
             data, _ = ctx.expect.listing(ctx.api.list(per_page=high, is_active=is_active))
             one_page = [item["id"] for item in data]
-            ctx.expect.that(one_page == seen, "the pages, one after another, == one page of everything",
-                            f"walk {seen[:20]} vs one page {one_page[:20]}")
+            ctx.expect.that(
+                one_page == seen,
+                "the pages, one after another, == one page of everything",
+                f"walk {seen[:20]} vs one page {one_page[:20]}",
+            )
         again = ctx.api.all_ids(per_page=per_page, is_active=is_active)
         ctx.expect.that(again == seen, "the same order when walked again", f"{again[:20]} then {seen[:20]}")

@@ -18,8 +18,9 @@ __all__: list[str] = []
 _DISPLAY = ("display_name", "display_first_name", "display_last_name")
 
 
-def _shaped_like(ctx: RunContext, item: JsonObject, keys: list[str], schema: str, what: str, exchange: Exchange
-                 ) -> None:
+def _shaped_like(
+    ctx: RunContext, item: JsonObject, keys: list[str], schema: str, what: str, exchange: Exchange
+) -> None:
     missing = [k for k in keys if k not in item]
     ctx.expect.that(not missing, f"{what} with every field of the guide's example", f"missing {missing}", exchange)
     problems = ctx.facts.problems(schema, item)
@@ -35,8 +36,12 @@ def get_record(ctx: RunContext) -> None:
         patient = ctx.expect.patient(exchange)
         ctx.expect.that(patient["id"] == sample["id"], f"patient {sample['id']}", patient["id"], exchange)
         _shaped_like(ctx, patient, keys, "Patient", "the record", exchange)
-        ctx.expect.that(exchange.content_type.split(";")[0].strip() == "application/json",
-                        "Content-Type: application/json", exchange.content_type, exchange)
+        ctx.expect.that(
+            exchange.content_type.split(";")[0].strip() == "application/json",
+            "Content-Type: application/json",
+            exchange.content_type,
+            exchange,
+        )
 
 
 @check("GET /patients: every item with the fields of the guide's example, on every page", writes=True)
@@ -55,8 +60,11 @@ def expansion_fields(ctx: RunContext) -> None:
     expansion = ctx.facts.expansion_fields
     writable = [name for name in expansion if name in ctx.facts.writable]
     # Plain text fields: a value every alternative stores (an enum, as the profile may decide one, is left out).
-    values = {name: f"Contract {name}" for name in writable if ctx.facts.field(name).type == "string"
-              and not ctx.facts.field(name, decided=True).enum}
+    values = {
+        name: f"Contract {name}"
+        for name in writable
+        if ctx.facts.field(name).type == "string" and not ctx.facts.field(name, decided=True).enum
+    }
     patient = ctx.api.created(**values)
     exchange = ctx.api.get(patient["id"])
     base = ctx.expect.patient(exchange)
@@ -67,8 +75,9 @@ def expansion_fields(ctx: RunContext) -> None:
         exchange = ctx.api.get(patient["id"], fields=asked)
         got = ctx.expect.patient(exchange)
         wrong = {name: got.get(name) for name in asked if got.get(name) != values[name]}
-        ctx.expect.that(not wrong, f"the fields asked for, with their values: fields={','.join(asked)}",
-                        f"{wrong}", exchange)
+        ctx.expect.that(
+            not wrong, f"the fields asked for, with their values: fields={','.join(asked)}", f"{wrong}", exchange
+        )
         extra = sorted((set(got) & set(expansion)) - set(asked))
         ctx.expect.that(not extra, f"no expansion field but {asked}", f"also {extra}", exchange)
     exchange = ctx.api.list(per_page=5)
@@ -77,8 +86,9 @@ def expansion_fields(ctx: RunContext) -> None:
     ctx.expect.that(not leaked, "no expansion field in list items without `fields`", f"fields {leaked}", exchange)
 
 
-@check("lang on every read: the stored names unchanged, display names defaulting to the locale, else English",
-       writes=True)
+@check(
+    "lang on every read: the stored names unchanged, display names defaulting to the locale, else English", writes=True
+)
 def lang_on_reads(ctx: RunContext) -> None:
     with_locale = ctx.api.created(first_name="Maria", last_name="Hoxha", locale="mk")
     without = ctx.api.created(first_name="Марија", last_name="Хоџа")
@@ -88,18 +98,31 @@ def lang_on_reads(ctx: RunContext) -> None:
             exchange = ctx.api.get(stored["id"], lang=lang)
             got = ctx.expect.patient(exchange)
             for field in ("first_name", "last_name"):
-                ctx.expect.that(got.get(field) == stored[field], f"{field} as stored with lang={lang}",
-                                f"{got.get(field)!r} (stored {stored[field]!r})", exchange)
-            ctx.expect.that(isinstance(got.get("display_name"), str) and bool(got["display_name"]),
-                            f"a display_name with lang={lang}", got.get("display_name"), exchange)
+                ctx.expect.that(
+                    got.get(field) == stored[field],
+                    f"{field} as stored with lang={lang}",
+                    f"{got.get(field)!r} (stored {stored[field]!r})",
+                    exchange,
+                )
+            ctx.expect.that(
+                isinstance(got.get("display_name"), str) and bool(got["display_name"]),
+                f"a display_name with lang={lang}",
+                got.get("display_name"),
+                exchange,
+            )
             if lang == default:
                 shown = {k: got.get(k) for k in _DISPLAY}
-                ctx.expect.that(shown == {k: plain.get(k) for k in _DISPLAY},
-                                f"without lang, the display names of lang={default} "
-                                "(the patient's locale, else English)",
-                                f"{ {k: plain.get(k) for k in _DISPLAY} } vs lang={lang}: {shown}", exchange)
+                ctx.expect.that(
+                    shown == {k: plain.get(k) for k in _DISPLAY},
+                    f"without lang, the display names of lang={default} (the patient's locale, else English)",
+                    f"{ {k: plain.get(k) for k in _DISPLAY} } vs lang={lang}: {shown}",
+                    exchange,
+                )
             listed = ctx.api.list(external_id=stored["external_id"], lang=lang)
             data, _ = ctx.expect.listing(listed)
-            ctx.expect.that(len(data) == 1 and data[0].get("display_name") == got.get("display_name"),
-                            f"the list's display_name as the read's with lang={lang}",
-                            [item.get("display_name") for item in data], listed)
+            ctx.expect.that(
+                len(data) == 1 and data[0].get("display_name") == got.get("display_name"),
+                f"the list's display_name as the read's with lang={lang}",
+                [item.get("display_name") for item in data],
+                listed,
+            )

@@ -120,8 +120,13 @@ def _failure(name: str, op: Operation, exc: FailureGroup, exchange: Exchange | N
     title = getattr(first, "title", type(first).__name__)
     message = str(getattr(first, "message", first)).strip().splitlines()
     checks = sorted({c for f in exc.exceptions for c in getattr(f, "checks", ())} or {type(first).__name__})
-    return RuleFailure(name, f"every schemathesis check to pass on {op.label}", f"{title}: {' '.join(message[:3])}",
-                       exchange, detail=f"failed checks: {', '.join(checks)}")
+    return RuleFailure(
+        name,
+        f"every schemathesis check to pass on {op.label}",
+        f"{title}: {' '.join(message[:3])}",
+        exchange,
+        detail=f"failed checks: {', '.join(checks)}",
+    )
 
 
 def _empty_on_the_wire(case: Any) -> bool:
@@ -129,8 +134,9 @@ def _empty_on_the_wire(case: Any) -> bool:
     return any(value in ("", [], [""]) for value in (case.query or {}).values())
 
 
-def _sender(ctx: RunContext, op: Operation, positive: bool, headers: dict[str, str],
-            seen: dict[str, Exchange | None]) -> Any:
+def _sender(
+    ctx: RunContext, op: Operation, positive: bool, headers: dict[str, str], seen: dict[str, Exchange | None]
+) -> Any:
     """The body of one hypothesis test: make the case safe, send it, run the checks."""
     transport = {"base_url": ctx.base_url, "session": ctx.client.session, "headers": headers}
     chosen = selected_checks(ctx)

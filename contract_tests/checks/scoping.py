@@ -49,7 +49,8 @@ def _same_answer(ctx: RunContext, theirs: Exchange, nobody: Exchange, what: str)
     ctx.expect.that(
         theirs.status == nobody.status and words(theirs) == words(nobody),
         f"{what} answered exactly like an id that names nobody",
-        f"{theirs.describe_response()} vs {nobody.describe_response()}", theirs,
+        f"{theirs.describe_response()} vs {nobody.describe_response()}",
+        theirs,
     )
 
 
@@ -58,8 +59,7 @@ def _other_sample(ctx: RunContext) -> JsonObject | None:
     return data[0] if data else None
 
 
-@check("GET another account's patient: 404, the same answer as for an id that names nobody",
-       needs=["other_token"])
+@check("GET another account's patient: 404, the same answer as for an id that names nobody", needs=["other_token"])
 def get_other_account(ctx: RunContext) -> None:
     other = ctx.config.other_token
     mine = ctx.api.sample()
@@ -81,12 +81,17 @@ def patch_other_account(ctx: RunContext) -> None:
     for body in ({"first_name": "Intruder"}, {"is_active": False}, {}):
         exchange = ctx.api.patch(patient["id"], body, ctx.config.other_token)
         _not_found(ctx, exchange, f"account B patching account A's patient with {body}")
-        _same_answer(ctx, exchange, ctx.api.patch(NOBODY, body, ctx.config.other_token),
-                     "account A's patient, patched by B,")
+        _same_answer(
+            ctx, exchange, ctx.api.patch(NOBODY, body, ctx.config.other_token), "account A's patient, patched by B,"
+        )
     after_exchange = ctx.api.get(patient["id"])
     after = ctx.expect.patient(after_exchange)
-    ctx.expect.that(after == before, "account A's patient unchanged after B's PATCHes",
-                    {k: after.get(k) for k in after if after.get(k) != before.get(k)}, after_exchange)
+    ctx.expect.that(
+        after == before,
+        "account A's patient unchanged after B's PATCHes",
+        {k: after.get(k) for k in after if after.get(k) != before.get(k)},
+        after_exchange,
+    )
 
 
 @check("an id that names no patient: 404 on GET and PATCH")
@@ -121,5 +126,9 @@ def list_isolation(ctx: RunContext) -> None:
         exchange = ctx.api.list(other, per_page=ctx.facts.per_page[2], **params)
         data, _ = ctx.expect.listing(exchange)
         leaked = sorted({item["id"] for item in data} & (mine | {probe["id"]}))
-        ctx.expect.that(not leaked, f"none of account A's patients in account B's list for {params}",
-                        f"A's ids {leaked[:10]}", exchange)
+        ctx.expect.that(
+            not leaked,
+            f"none of account A's patients in account B's list for {params}",
+            f"A's ids {leaked[:10]}",
+            exchange,
+        )

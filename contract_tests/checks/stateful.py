@@ -55,8 +55,10 @@ def links(ctx: RunContext) -> None:
     class Links(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
             make_safe(ctx, case, positive=True)
-            if case.method == update.method and case.path == update.path and not ctx.tracker.ours(
-                case.path_parameters.get("id")
+            if (
+                case.method == update.method
+                and case.path == update.path
+                and not ctx.tracker.ours(case.path_parameters.get("id"))
             ):
                 case.path_parameters = {**case.path_parameters, "id": next(iter(ctx.tracker.created))}
 
@@ -70,8 +72,7 @@ def links(ctx: RunContext) -> None:
                 ctx.tracker.track(ctx.client.last, ctx.token)
 
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kw: Any) -> None:
-            case.validate_response(response, headers=headers, transport_kwargs=kwargs, recorder=self.recorder,
-                                   **chosen)
+            case.validate_response(response, headers=headers, transport_kwargs=kwargs, recorder=self.recorder, **chosen)
 
     scenarios, steps = _steps(ctx)
     settings = hypothesis_settings(ctx, scenarios, stateful_step_count=steps)
@@ -80,7 +81,8 @@ def links(ctx: RunContext) -> None:
     except FailureGroup as exc:
         first = exc.exceptions[0]
         raise RuleFailure(
-            ctx.current, "every check to pass along linked operations",
+            ctx.current,
+            "every check to pass along linked operations",
             f"{getattr(first, 'title', type(first).__name__)}: "
             f"{' '.join(str(getattr(first, 'message', first)).split())[:300]}",
             last["exchange"],
@@ -89,8 +91,9 @@ def links(ctx: RunContext) -> None:
 
 def _field_strategies(ctx: RunContext) -> dict[str, st.SearchStrategy[Any]]:
     """Values for the writable fields that every alternative stores as sent."""
-    text = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs")), min_size=1,
-                   max_size=24)
+    text = st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs")), min_size=1, max_size=24
+    )
     out: dict[str, st.SearchStrategy[Any]] = {}
     for field in ctx.facts.writable:
         found = ctx.facts.field(field)
@@ -114,8 +117,9 @@ def _field_strategies(ctx: RunContext) -> dict[str, st.SearchStrategy[Any]]:
     return out
 
 
-@check("two accounts writing and reading: reads match writes, no cross-account view", needs=["other_token"],
-       writes=True)
+@check(
+    "two accounts writing and reading: reads match writes, no cross-account view", needs=["other_token"], writes=True
+)
 def two_accounts(ctx: RunContext) -> None:
     assert ctx.config.other_token is not None
     tokens = (ctx.token, ctx.config.other_token)
@@ -136,8 +140,9 @@ def two_accounts(ctx: RunContext) -> None:
     def fail(expected: str, actual: Any, exchange: Exchange | None) -> None:
         raise RuleFailure(ctx.current, expected, actual if isinstance(actual, str) else repr(actual), exchange)
 
-    def check_matches(model: JsonObject, got: JsonObject, exchange: Exchange, when: str, expanded: bool = False
-                      ) -> None:
+    def check_matches(
+        model: JsonObject, got: JsonObject, exchange: Exchange, when: str, expanded: bool = False
+    ) -> None:
         shown = {k: v for k, v in model.items() if k not in _DERIVED and k in got and (expanded or k not in expansion)}
         wrong = {k: (v, got.get(k)) for k, v in shown.items() if got.get(k) != v}
         if wrong:
@@ -204,8 +209,11 @@ def two_accounts(ctx: RunContext) -> None:
                 data, _ = ctx.expect.listing(exchange)
                 ids = [item.get("id") for item in data]
                 if ids != want:
-                    fail(f"exactly {want} listed by {'the owner' if who == owner else 'the other account'}",
-                         f"ids {ids}", exchange)
+                    fail(
+                        f"exactly {want} listed by {'the owner' if who == owner else 'the other account'}",
+                        f"ids {ids}",
+                        exchange,
+                    )
 
     scenarios, steps = _steps(ctx)
     settings = hypothesis_settings(ctx, scenarios, stateful_step_count=steps)

@@ -59,13 +59,18 @@ def _check_422(ctx: RunContext, exchange: Exchange, fields: list[str], what: str
     ctx.expect.status(exchange, 422, what=f"for {what}")
     body = exchange.json()
     problems = ctx.facts.problems("ValidationError", body)
-    ctx.expect.that(not problems, "the guide's 422 shape: `error`, and `errors` mapping fields to lists of messages",
-                    "; ".join(problems[:3]), exchange)
+    ctx.expect.that(
+        not problems,
+        "the guide's 422 shape: `error`, and `errors` mapping fields to lists of messages",
+        "; ".join(problems[:3]),
+        exchange,
+    )
     for field in fields:
         messages = body["errors"].get(field)
         ok = isinstance(messages, list) and bool(messages) and all(isinstance(m, str) and m for m in messages)
-        ctx.expect.that(ok, f"errors.{field} as a non-empty list of messages for {what}", f"errors == {body['errors']}",
-                        exchange)
+        ctx.expect.that(
+            ok, f"errors.{field} as a non-empty list of messages for {what}", f"errors == {body['errors']}", exchange
+        )
 
 
 def _expect_not_created(ctx: RunContext, tag: str, what: str) -> None:
@@ -73,8 +78,12 @@ def _expect_not_created(ctx: RunContext, tag: str, what: str) -> None:
         exchange = ctx.api.list(external_id=tag, is_active=active)
         data, meta = ctx.expect.listing(exchange)
         ctx.tracker.track_listed(data, ctx.token)
-        ctx.expect.that(meta["total"] == 0, f"nothing created by the refused {what}",
-                        f"{meta['total']} patient(s) with external_id {tag}", exchange)
+        ctx.expect.that(
+            meta["total"] == 0,
+            f"nothing created by the refused {what}",
+            f"{meta['total']} patient(s) with external_id {tag}",
+            exchange,
+        )
 
 
 def _try_create(ctx: RunContext, body: JsonObject, fields: list[str], what: str) -> None:
@@ -100,11 +109,18 @@ def create_patient(ctx: RunContext) -> None:
             created = ctx.expect.patient(exchange, 201)
             missing = [k for k in keys if k not in created]
             ctx.expect.that(not missing, "every field of the guide's create answer", f"missing {missing}", exchange)
-            wrong = {k: (v, created.get(k)) for k, v in body.items() if k in created and k not in _DERIVED
-                     and k != "phone" and created.get(k) != v}
+            wrong = {
+                k: (v, created.get(k))
+                for k, v in body.items()
+                if k in created and k not in _DERIVED and k != "phone" and created.get(k) != v
+            }
             ctx.expect.that(not wrong, "the values sent, in the answer", f"(sent, answered) {wrong}", exchange)
-            ctx.expect.that(created.get("is_active", True) is True, '"is_active: Defaults to true"',
-                            created.get("is_active"), exchange)
+            ctx.expect.that(
+                created.get("is_active", True) is True,
+                '"is_active: Defaults to true"',
+                created.get("is_active"),
+                exchange,
+            )
             read = ctx.expect.patient(ctx.api.get(created["id"]))
             mismatched = {k: (created[k], read.get(k)) for k in created if read.get(k) != created[k]}
             ctx.expect.that(not mismatched, "GET reads back what the create answered", mismatched)
@@ -120,12 +136,15 @@ def required_fields(ctx: RunContext) -> None:
             else:
                 body[field] = value
             _try_create(ctx, body, [field], f"{what} {field} on create")
-    _try_create(ctx, {"external_id": ctx.tracker.new_tag()}, ctx.facts.create_required,
-                "a create without any required field")
+    _try_create(
+        ctx, {"external_id": ctx.tracker.new_tag()}, ctx.facts.create_required, "a create without any required field"
+    )
 
 
-@check("each malformed value the guide names (list, format, pattern) on create: 422 naming it, nothing created",
-       writes=True)
+@check(
+    "each malformed value the guide names (list, format, pattern) on create: 422 naming it, nothing created",
+    writes=True,
+)
 def invalid_on_create(ctx: RunContext) -> None:
     total_before = ctx.api.total() + ctx.api.total(is_active=False)
     for field in ctx.facts.writable:
@@ -138,12 +157,14 @@ def invalid_on_create(ctx: RunContext) -> None:
     body = {**_required(ctx), "external_id": ctx.tracker.new_tag(), "phone": "+3551"}
     _try_create(ctx, body, ["phone"], "a phone number too short for any country")
     total_after = ctx.api.total() + ctx.api.total(is_active=False)
-    ctx.expect.that(total_after == total_before, "no refused create added a patient",
-                    f"the account went from {total_before} to {total_after} patients")
+    ctx.expect.that(
+        total_after == total_before,
+        "no refused create added a patient",
+        f"the account went from {total_before} to {total_after} patients",
+    )
 
 
-@check("PATCH changes only what it is sent, null clears, created_at stays; the answer is what GET reads",
-       writes=True)
+@check("PATCH changes only what it is sent, null clears, created_at stays; the answer is what GET reads", writes=True)
 def patch_partial(ctx: RunContext) -> None:
     keys = ctx.facts.example_keys(ctx.facts.update_operation, "contact")
     values = unique_values(ctx)
@@ -166,15 +187,27 @@ def patch_partial(ctx: RunContext) -> None:
         read_exchange = ctx.api.get(pid, fields=["allergies"])
         after = ctx.expect.patient(read_exchange)
         for field, value in body.items():
-            ctx.expect.that(after.get(field) == value, f"{field} == {value!r} after PATCH {body}",
-                            f"{field} == {after.get(field)!r}", read_exchange)
+            ctx.expect.that(
+                after.get(field) == value,
+                f"{field} == {value!r} after PATCH {body}",
+                f"{field} == {after.get(field)!r}",
+                read_exchange,
+            )
         if body.get("phone", "") is None:
-            ctx.expect.that(after.get("phone_e164") is None, "phone_e164 cleared with the phone",
-                            after.get("phone_e164"), read_exchange)
-        changed = {k: (before.get(k), after.get(k)) for k in set(before) | set(after)
-                   if k not in body and k not in _DERIVED and before.get(k) != after.get(k)}
-        ctx.expect.that(not changed, f"only {sorted(body)} changed by PATCH {body}", f"also changed {changed}",
-                        read_exchange)
+            ctx.expect.that(
+                after.get("phone_e164") is None,
+                "phone_e164 cleared with the phone",
+                after.get("phone_e164"),
+                read_exchange,
+            )
+        changed = {
+            k: (before.get(k), after.get(k))
+            for k in set(before) | set(after)
+            if k not in body and k not in _DERIVED and before.get(k) != after.get(k)
+        }
+        ctx.expect.that(
+            not changed, f"only {sorted(body)} changed by PATCH {body}", f"also changed {changed}", read_exchange
+        )
         differs = {k: (answer[k], after.get(k)) for k in answer if k not in _DERIVED and answer[k] != after.get(k)}
         ctx.expect.that(not differs, "the PATCH answer holds what GET then reads", differs, exchange)
         before = after
@@ -199,24 +232,32 @@ def patch_invalid(ctx: RunContext) -> None:
     ctx.expect.that(not changed, "the patient unchanged after refused PATCHes", f"changed {changed}", after_exchange)
 
 
-@check("phones of each country the guide names are normalized to E.164, with or without phone_country",
-       writes=True)
+@check("phones of each country the guide names are normalized to E.164, with or without phone_country", writes=True)
 def phone_e164(ctx: RunContext) -> None:
     for country, (international, national, e164) in COUNTRY_PHONES.items():
-        cases: list[dict[str, Any]] = [{"phone": e164}, {"phone": international},
-                                       {"phone": national, "phone_country": country}]
+        cases: list[dict[str, Any]] = [
+            {"phone": e164},
+            {"phone": international},
+            {"phone": national, "phone_country": country},
+        ]
         for fields in cases:
             exchange = ctx.api.create(**fields)
             got = ctx.expect.patient(exchange, 201)
-            ctx.expect.that(got.get("phone_e164") == e164, f"phone_e164 {e164} for {fields}", got.get("phone_e164"),
-                            exchange)
-            ctx.expect.that(got.get("phone") in (fields["phone"], e164), f"phone as sent, or normalized, for {fields}",
-                            got.get("phone"), exchange)
+            ctx.expect.that(
+                got.get("phone_e164") == e164, f"phone_e164 {e164} for {fields}", got.get("phone_e164"), exchange
+            )
+            ctx.expect.that(
+                got.get("phone") in (fields["phone"], e164),
+                f"phone as sent, or normalized, for {fields}",
+                got.get("phone"),
+                exchange,
+            )
     patient = ctx.api.created(phone=COUNTRY_PHONES["AL"][2])
     exchange = ctx.api.patch(patient["id"], {"phone": "+355 69 222 3344"})
     got = ctx.expect.patient(exchange)
-    ctx.expect.that(got.get("phone_e164") == "+355692223344", "phone_e164 follows a changed phone",
-                    got.get("phone_e164"), exchange)
+    ctx.expect.that(
+        got.get("phone_e164") == "+355692223344", "phone_e164 follows a changed phone", got.get("phone_e164"), exchange
+    )
 
 
 @check("no PUT and no DELETE: neither replaces nor deletes a patient", writes=True)
@@ -228,20 +269,29 @@ def no_put_or_delete(ctx: RunContext) -> None:
     for method, body in (("PUT", {"first_name": "Replaced", "last_name": "Replaced"}), ("DELETE", None)):
         exchange = ctx.client.request(method, path, token=ctx.token, json_body=body)
         ctx.tracker.track(exchange, ctx.token)
-        ctx.expect.that(400 <= exchange.status < 500, f"a refusal (4xx) for {method}", exchange.describe_response(),
-                        exchange)
+        ctx.expect.that(
+            400 <= exchange.status < 500, f"a refusal (4xx) for {method}", exchange.describe_response(), exchange
+        )
         read = ctx.api.get(patient["id"])
         after = ctx.expect.patient(read)
-        ctx.expect.that(after == before, f"the patient untouched by {method}",
-                        {k: (before.get(k), after.get(k)) for k in after if after.get(k) != before.get(k)}, read)
+        ctx.expect.that(
+            after == before,
+            f"the patient untouched by {method}",
+            {k: (before.get(k), after.get(k)) for k in after if after.get(k) != before.get(k)},
+            read,
+        )
 
 
 @check("names in any script are stored and returned exactly, as UTF-8", writes=True)
 def utf8_round_trip(ctx: RunContext) -> None:
     for first, last in (("Марија", "Стојановска"), ("Ëndrit", "Çela"), ("Mária", "Ћирић-Hoxha")):
-        exchange = ctx.api.create(first_name=first, last_name=last,
-                                  headers={"Content-Type": "application/json; charset=utf-8"})
+        exchange = ctx.api.create(
+            first_name=first, last_name=last, headers={"Content-Type": "application/json; charset=utf-8"}
+        )
         created = ctx.expect.patient(exchange, 201)
         read = ctx.expect.patient(ctx.api.get(created["id"]))
-        ctx.expect.that((read.get("first_name"), read.get("last_name")) == (first, last),
-                        f"{first} {last} as sent", (read.get("first_name"), read.get("last_name")))
+        ctx.expect.that(
+            (read.get("first_name"), read.get("last_name")) == (first, last),
+            f"{first} {last} as sent",
+            (read.get("first_name"), read.get("last_name")),
+        )

@@ -27,6 +27,9 @@ def error_wording(ctx: RunContext) -> Observed:
         return saw("as_documented", "Unauthorized, Not Found, Validation failed; WWW-Authenticate: Bearer")
     bodies = (unauthorized.json(), not_found.json())
     if all(isinstance(b, dict) and isinstance(b.get("error"), str) for b in bodies):
-        return saw("own_words", f"{bodies[0]}, {bodies[1]}, WWW-Authenticate: "
-                   f"{unauthorized.response_headers.get('www-authenticate')}", unauthorized)
+        return saw(
+            "own_words",
+            f"{bodies[0]}, {bodies[1]}, WWW-Authenticate: {unauthorized.response_headers.get('www-authenticate')}",
+            unauthorized,
+        )
     return none_of(f"{unauthorized.describe_response()} / {not_found.describe_response()}", unauthorized)

@@ -37,8 +37,11 @@ def phone_country_stored(ctx: RunContext) -> Observed:
     """phone_country AL with a +389 number: the number's region, or as sent."""
     exchange = ctx.api.create(phone="+38970123456", phone_country="AL")
     patient = data_of(exchange)
-    country = patient.get("phone_country") if "phone_country" in patient else data_of(
-        ctx.api.get(patient.get("id", 0))).get("phone_country")
+    country = (
+        patient.get("phone_country")
+        if "phone_country" in patient
+        else data_of(ctx.api.get(patient.get("id", 0))).get("phone_country")
+    )
     if country == "MK":
         return saw("derived", "phone_country MK, the number's region", exchange)
     if country == "AL":

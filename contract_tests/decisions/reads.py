@@ -58,8 +58,12 @@ def lang_on_me(ctx: RunContext) -> Observed:
     if not refused_on_reads:
         # Where every read takes an unknown lang, checked and ignored look the same.
         expected = ctx.expected("lang_on_me")
-        return Observed(expected, "no read refuses an unknown lang: both alternatives answer alike", exchange,
-                        alike=frozenset({"validated", "ignored"} - {expected}))
+        return Observed(
+            expected,
+            "no read refuses an unknown lang: both alternatives answer alike",
+            exchange,
+            alike=frozenset({"validated", "ignored"} - {expected}),
+        )
     if is_error(exchange, 422, "lang"):
         return saw("validated", "422 naming lang", exchange)
     if exchange.status == 200:

@@ -16,8 +16,12 @@ from ._support import data_of, is_error, none_of, saw
 def unsupported_methods(ctx: RunContext) -> Observed:
     """PUT on a patient: 405 with Allow, or 404."""
     patient = ctx.api.created()
-    exchange = ctx.client.request("PUT", ctx.facts.patient_path(patient["id"]), token=ctx.token,
-                                  json_body={"first_name": "Replaced", "last_name": "Replaced"})
+    exchange = ctx.client.request(
+        "PUT",
+        ctx.facts.patient_path(patient["id"]),
+        token=ctx.token,
+        json_body={"first_name": "Replaced", "last_name": "Replaced"},
+    )
     if is_error(exchange, 405) and exchange.response_headers.get("allow"):
         return saw("method_not_allowed", f"405, Allow: {exchange.response_headers['allow']}", exchange)
     if is_error(exchange, 404):
@@ -98,8 +102,9 @@ def external_id_unique(ctx: RunContext) -> Observed:
 def content_type(ctx: RunContext) -> Observed:
     """A JSON body sent as text/plain: 415, or read as JSON."""
     body = f'{{"first_name": "Contract", "last_name": "Type", "external_id": "{ctx.tracker.new_tag()}"}}'
-    exchange = ctx.client.post(ctx.api.list_path, token=ctx.token, raw_body=body.encode(),
-                               headers={"Content-Type": "text/plain"})
+    exchange = ctx.client.post(
+        ctx.api.list_path, token=ctx.token, raw_body=body.encode(), headers={"Content-Type": "text/plain"}
+    )
     ctx.tracker.track(exchange, ctx.token)
     if is_error(exchange, 415):
         return saw("reject", "415", exchange)
@@ -111,8 +116,9 @@ def content_type(ctx: RunContext) -> Observed:
 @probe("malformed_body", writes=True)
 def malformed_body(ctx: RunContext) -> Observed:
     """A body that is not JSON: 400, or 422."""
-    exchange = ctx.client.post(ctx.api.list_path, token=ctx.token, raw_body=b"{",
-                               headers={"Content-Type": "application/json"})
+    exchange = ctx.client.post(
+        ctx.api.list_path, token=ctx.token, raw_body=b"{", headers={"Content-Type": "application/json"}
+    )
     if is_error(exchange, 400):
         return saw("bad_request", "400", exchange)
     if is_error(exchange, 422):

@@ -52,8 +52,9 @@ class AnswerCache:
         self._kept = 0
         self._max_bytes = max_bytes
 
-    def slot(self, backend: Backend, principal: Principal, operation_id: str, path: tuple[object, ...],
-             query_string: bytes) -> Slot | None:
+    def slot(
+        self, backend: Backend, principal: Principal, operation_id: str, path: tuple[object, ...], query_string: bytes
+    ) -> Slot | None:
         """The slot of this read, or None when the backend does not version its data."""
         version = backend.answers_version(principal.account_id)
         if version is None:

@@ -102,9 +102,9 @@ class CsvImporter:
         self._dates = {name for name, c in found.items() if c.format == "date"}
         self._enums = {name: c.enum for name, c in found.items() if c.enum}
 
-    def documents(self, data: bytes, options: CsvOptions = CsvOptions()) -> tuple[
-        list[tuple[int, dict[str, Any]]], list[RowError]
-    ]:
+    def documents(
+        self, data: bytes, options: CsvOptions = CsvOptions()
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
         """Each data row as (line number, the JSON object a POST would send), and
         the rows that cannot be read as one; ImportFailed if the file cannot be read."""
         date_format = _strptime_format(options.date_format) if options.date_format else None
@@ -126,16 +126,23 @@ class CsvImporter:
                 if len(cells) != len(columns):
                     bad.append(RowError(line, {messages.BASE: [messages.row_width(len(cells), len(columns))]}))
                     continue
-                rows.append((line, {
-                    name: self._value(name, cell, date_format)
-                    for name, cell in zip(columns, cells, strict=True) if cell != ""
-                }))
+                rows.append(
+                    (
+                        line,
+                        {
+                            name: self._value(name, cell, date_format)
+                            for name, cell in zip(columns, cells, strict=True)
+                            if cell != ""
+                        },
+                    )
+                )
         except csv.Error as exc:
             raise ImportFailed([RowError(previous_end + 1, {messages.BASE: [messages.csv_unreadable(exc)]})]) from None
         return rows, bad
 
-    async def import_into(self, backend: Backend, account_id: int, data: bytes,
-                          options: CsvOptions = CsvOptions()) -> list[Patient]:
+    async def import_into(
+        self, backend: Backend, account_id: int, data: bytes, options: CsvOptions = CsvOptions()
+    ) -> list[Patient]:
         """Check every row, then create them all in one backend call, or none:
         ImportFailed lists every bad row."""
         account = await backend.account(account_id)  # 404 before reading the file
@@ -150,9 +157,9 @@ class CsvImporter:
             line = next(line for line, values in prepared if values.get(exc.field) == exc.value)
             raise ImportFailed([RowError(line, {exc.field: [messages.TAKEN]})]) from None
 
-    def _prepare(self, data: bytes, options: CsvOptions, country: str | None) -> tuple[
-        list[tuple[int, dict[str, Any]]], list[RowError]
-    ]:
+    def _prepare(
+        self, data: bytes, options: CsvOptions, country: str | None
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
         """The rows checked as POST bodies and prepared for the store, and the bad ones."""
         documents, bad = self.documents(data, options)
         prepared: list[tuple[int, dict[str, Any]]] = []

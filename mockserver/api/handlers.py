@@ -68,12 +68,15 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 @operation("getMe")
 async def get_me(ctx: RequestContext) -> Reply:
     user = ctx.principal.user
-    return Reply(200, {
-        "id": user.id,
-        "name": user.name,
-        "avatar_url": user.avatar_url or f"https://dentare.io/users/{user.id}/avatar.png",
-        "sgid": _signed_global_id(user.id),
-    })
+    return Reply(
+        200,
+        {
+            "id": user.id,
+            "name": user.name,
+            "avatar_url": user.avatar_url or f"https://dentare.io/users/{user.id}/avatar.png",
+            "sgid": _signed_global_id(user.id),
+        },
+    )
 
 
 @operation("listPatients")
@@ -99,10 +102,13 @@ async def list_patients(ctx: RequestContext) -> Reply:
     if rules.page_past_end_not_found and not patients and page > 1:
         raise Missing("page", page)
     fields, lang = query.get("fields", ()) if rules.fields_on_list else (), query.get("lang")
-    return Reply(200, {
-        "data": [ctx.view(p, lang, fields) for p in patients],
-        "meta": {"page": page, "per_page": per_page, "total": total},
-    })
+    return Reply(
+        200,
+        {
+            "data": [ctx.view(p, lang, fields) for p in patients],
+            "meta": {"page": page, "per_page": per_page, "total": total},
+        },
+    )
 
 
 @operation("getPatient")

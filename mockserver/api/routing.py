@@ -50,8 +50,14 @@ __all__ = ["build_api_routes"]
 class _BoundOperation:
     """One operation with everything compiled for the hot path."""
 
-    def __init__(self, operation: Operation, handler: Handler, rules: ApiRules, contract: Operation,
-                 answer_fields: frozenset[str] | None):
+    def __init__(
+        self,
+        operation: Operation,
+        handler: Handler,
+        rules: ApiRules,
+        contract: Operation,
+        answer_fields: frozenset[str] | None,
+    ):
         self.operation = operation
         self.handler = handler
         self.validator = RequestValidator(operation, rules, contract)
@@ -61,7 +67,8 @@ class _BoundOperation:
         self.success_status = operation.success_status
         self.shapers: dict[int, Shaper] = {
             status: compile_shaper(
-                keeping(response.schema, answer_fields) if answer_fields and status == operation.success_status
+                keeping(response.schema, answer_fields)
+                if answer_fields and status == operation.success_status
                 else response.schema
             )
             for status, response in operation.responses.items()
@@ -87,7 +94,10 @@ def build_api_routes(
     for path, methods in spec.paths.items():
         bound = {
             method: _BoundOperation(
-                op, handlers[op.operation_id], rules, contract.operation(op.operation_id),
+                op,
+                handlers[op.operation_id],
+                rules,
+                contract.operation(op.operation_id),
                 _answer_fields(rules, op, expansion),
             )
             for method, op in methods.items()
@@ -114,8 +124,9 @@ def _check_handlers(spec: ApiSpec, handlers: Mapping[str, Handler]) -> None:
         problems.append(f"handlers for operations the spec does not define: {', '.join(unrouted)}")
     if problems:
         raise SpecError(
-            f"{spec.source} and mockserver/api/handlers.py disagree: " + "; ".join(problems)
-            + ". Add the handler (@operation(\"<operationId>\")) or fix the operationId in the spec."
+            f"{spec.source} and mockserver/api/handlers.py disagree: "
+            + "; ".join(problems)
+            + '. Add the handler (@operation("<operationId>")) or fix the operationId in the spec.'
         )
 
 
@@ -125,8 +136,13 @@ class _PathEndpoint:
     function endpoint) lets every method reach it, so undefined ones get our 405."""
 
     def __init__(
-        self, bound: Mapping[str, _BoundOperation], backend_of: Callable[[], Backend], view: PatientView,
-        max_body_bytes: int, rules: ApiRules, answers: AnswerCache | None = None,
+        self,
+        bound: Mapping[str, _BoundOperation],
+        backend_of: Callable[[], Backend],
+        view: PatientView,
+        max_body_bytes: int,
+        rules: ApiRules,
+        answers: AnswerCache | None = None,
     ):
         self.bound = bound
         self.allowed = sorted(bound)
@@ -231,7 +247,7 @@ def _parse_json(scope: Scope, raw: bytes, rules: ApiRules) -> Any:
         if media_type.strip().lower() != "application/json":
             raise UnsupportedMediaType()
         charset = params.strip().lower()
-        if charset and charset.replace(" ", "") not in ("charset=utf-8", "charset=\"utf-8\""):
+        if charset and charset.replace(" ", "") not in ("charset=utf-8", 'charset="utf-8"'):
             raise UnsupportedMediaType("Unsupported Media Type: send the body as UTF-8 (charset=utf-8)")
     if not raw.strip():
         raise _malformed("Malformed JSON: the body is empty; send a JSON object", rules)

@@ -78,8 +78,8 @@ def _flat_object_shaper(plan: list[tuple[str, Shaper, bool]], general: Shaper) -
     if len(leading) < 2:
         return general
     names = tuple(leading)
-    rest = tuple(name for name, _, _ in plan[len(leading):])
-    rest_required = tuple(name for name, _, is_required in plan[len(leading):] if is_required)
+    rest = tuple(name for name, _, _ in plan[len(leading) :])
+    rest_required = tuple(name for name, _, is_required in plan[len(leading) :] if is_required)
 
     def shape_flat(value: Mapping[str, Any]) -> dict[str, Any]:
         try:

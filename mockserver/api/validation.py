@@ -74,17 +74,24 @@ class RequestValidator:
         self._permitted = frozenset(written) if rules.reject_unknown_parameters else None
         self._last_wins = rules.last_value_wins
         self._lenient = {
-            name: _Lenient(written[name]) for name in rules.lenient_parameters
+            name: _Lenient(written[name])
+            for name in rules.lenient_parameters
             if name in self._query_params and name in written
         }
-        self._path_validator = _compile(
-            {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
-        ) if rules.malformed_id_unprocessable else None
+        self._path_validator = (
+            _compile(
+                {"type": "object", "properties": {p.parameter.name: p.parameter.schema for p in self._path_params}}
+            )
+            if rules.malformed_id_unprocessable
+            else None
+        )
         self._trim = rules.trim_whitespace
         # The guide's types: the decided document widens a text field's to the values cast to it.
-        self._casts = {
-            name: value_type(sub) for name, sub in object_shape(contract.body_schema or {}).properties.items()
-        } if rules.coerce_types else None
+        self._casts = (
+            {name: value_type(sub) for name, sub in object_shape(contract.body_schema or {}).properties.items()}
+            if rules.coerce_types
+            else None
+        )
 
     # -- path -------------------------------------------------------------------------------
 
@@ -227,9 +234,7 @@ class _Lenient:
 
 def _integer_properties(schema: Mapping[str, Any]) -> set[str]:
     """Top-level properties whose schema allows integers."""
-    return {
-        name for name, sub in object_shape(schema).properties.items() if "integer" in (json_types(sub) or ())
-    }
+    return {name for name, sub in object_shape(schema).properties.items() if "integer" in (json_types(sub) or ())}
 
 
 def _coerce(param: Parameter, raw: str) -> Any:
@@ -292,9 +297,9 @@ def _messages(error: jsonschema_rs.ValidationError) -> Iterator[tuple[str, str]]
             yield str(unexpected), messages.NOT_PERMITTED
     elif name in ("anyOf", "oneOf"):
         yield from _from_branches(kind.context, field)
-    elif instance is None or (isinstance(instance, str) and not instance.strip(_BLANK) and name in (
-        "minLength", "pattern", "type"
-    )):
+    elif instance is None or (
+        isinstance(instance, str) and not instance.strip(_BLANK) and name in ("minLength", "pattern", "type")
+    ):
         yield field, messages.BLANK if path else messages.NOT_AN_OBJECT
     elif not path and name == "type":
         yield messages.BASE, messages.NOT_AN_OBJECT
@@ -347,4 +352,3 @@ def _cast(value: Any, kind: str | None) -> Any:
     if kind == "string" and isinstance(value, (int, float)):
         return str(value)
     return value
-

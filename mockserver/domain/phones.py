@@ -61,7 +61,7 @@ def phone_search_digits(e164: str | None) -> str:
         return ""
     digits = e164.lstrip("+")
     country_code, trunk = _prefixes(digits[:3])
-    national = trunk + digits[len(country_code):] if country_code else ""
+    national = trunk + digits[len(country_code) :] if country_code else ""
     return f"{digits} {national}" if national and national != digits else digits
 
 

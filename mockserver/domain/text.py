@@ -189,9 +189,7 @@ def fold(s: str) -> str:
 #: What `trim` removes: Unicode whitespace, but not the control characters
 #: Python also counts as whitespace (VT, FF, FS..US, NEL), which are values
 #: the kit's text limits refuse ("is invalid"), not padding.
-WHITESPACE = "".join(
-    ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
-)
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in "\x0b\x0c\x1c\x1d\x1e\x1f\x85")
 
 
 def trim(s: str) -> str:

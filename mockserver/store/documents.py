@@ -65,9 +65,7 @@ def load_document(store: Store, document: Mapping[str, Any], *, source: str = "s
     except FixtureError as exc:
         raise FixtureError(f"{source}: {exc}") from None
     except Missing:
-        raise FixtureError(
-            f"{source}: {where}a patient belongs to an account the document does not define"
-        ) from None
+        raise FixtureError(f"{source}: {where}a patient belongs to an account the document does not define") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise FixtureError(f"{source}: {where}{type(exc).__name__}: {exc}") from None
 
@@ -85,16 +83,18 @@ def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
     store.add_account(account)
     for token in raw.get("tokens", []):
         secret = token.get("token")
-        store.add_token(Token(
-            id=int(token["id"]),
-            account_id=account.id,
-            user_id=int(token["user_id"]),
-            name=str(token["name"]),
-            token_sha256=hash_token(secret) if secret else str(token["token_sha256"]),
-            created_at=parse_timestamp(token["created_at"]) if token.get("created_at") else 0,
-            revoked=bool(token.get("revoked", False)),
-            hint=token.get("hint") or (secret[:8] if secret else ""),
-        ))
+        store.add_token(
+            Token(
+                id=int(token["id"]),
+                account_id=account.id,
+                user_id=int(token["user_id"]),
+                name=str(token["name"]),
+                token_sha256=hash_token(secret) if secret else str(token["token_sha256"]),
+                created_at=parse_timestamp(token["created_at"]) if token.get("created_at") else 0,
+                revoked=bool(token.get("revoked", False)),
+                hint=token.get("hint") or (secret[:8] if secret else ""),
+            )
+        )
 
 
 def export_state(store: Store) -> dict[str, Any]:

@@ -22,8 +22,14 @@ from typing import Any
 from ..domain.text import to_latin
 
 __all__ = [
-    "EMPTY_ISSUES", "EMPTY_PREFERENCES", "GENERATED_SINCE", "GENERATED_UNTIL", "ROW_FIELDS", "embg_check_digit",
-    "generate_patients", "generate_rows",
+    "EMPTY_ISSUES",
+    "EMPTY_PREFERENCES",
+    "GENERATED_SINCE",
+    "GENERATED_UNTIL",
+    "ROW_FIELDS",
+    "embg_check_digit",
+    "generate_patients",
+    "generate_rows",
 ]
 
 #: Default window of generated `created_at`: after the fixtures (which end in
@@ -273,8 +279,16 @@ def generate_patients(
     `updated_until` (default `until`). The same arguments give the same
     records, byte for byte.
     """
-    rows = generate_rows(n, seed=seed, account_id=account_id, start_id=start_id, country=country,
-                         since=since, until=until, updated_until=updated_until)
+    rows = generate_rows(
+        n,
+        seed=seed,
+        account_id=account_id,
+        start_id=start_id,
+        country=country,
+        since=since,
+        until=until,
+        updated_until=updated_until,
+    )
     stamps: dict[int, str] = {}  # the window spans few days: format each date once
 
     def stamp(epoch_ms: int) -> str:
@@ -451,12 +465,29 @@ def generate_rows(
         doctor = pick(doctors) if rnd() < 0.30 else None
         locale = weighted(locales[origin])
         expansion = (
-            _expand(rng, pick, weighted, blood, clinic, origin, created, updated) if rnd() < 0.25
-            else _NOT_EXPANDED
+            _expand(rng, pick, weighted, blood, clinic, origin, created, updated) if rnd() < 0.25 else _NOT_EXPANDED
         )
-        yield (pid, account_id, first_name, last_name, email, phone, phone_e164, phone_country, birthdate,
-               gender, national_no, external_id, legacy_id, doctor, locale, is_active, created, updated,
-               *expansion)
+        yield (
+            pid,
+            account_id,
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_e164,
+            phone_country,
+            birthdate,
+            gender,
+            national_no,
+            external_id,
+            legacy_id,
+            doctor,
+            locale,
+            is_active,
+            created,
+            updated,
+            *expansion,
+        )
 
 
 _REGIONS = ("AL", "XK", "MK")
@@ -509,5 +540,19 @@ def _expand(
         vip_start = start.isoformat()
         vip_end = date.fromordinal(start.toordinal() + 365).isoformat()
         vip_notes = pick(_VIP_NOTES)
-    return (allergies, conditions, blood_type, contact_name, contact_relationship, contact_phone, insurer,
-            insurance_id, vip, vip_start, vip_end, vip_notes, preferences, issues)
+    return (
+        allergies,
+        conditions,
+        blood_type,
+        contact_name,
+        contact_relationship,
+        contact_phone,
+        insurer,
+        insurance_id,
+        vip,
+        vip_start,
+        vip_end,
+        vip_notes,
+        preferences,
+        issues,
+    )

@@ -334,8 +334,9 @@ class Store:
                 claimed.add(external_id)
         stamp = self.rules.now()
         return [
-            self.schema.new(**values, id=self._next_patient_id + n, account_id=account_id,
-                            created_at=stamp, updated_at=stamp)
+            self.schema.new(
+                **values, id=self._next_patient_id + n, account_id=account_id, created_at=stamp, updated_at=stamp
+            )
             for n, values in enumerate(rows)
         ]
 
@@ -364,7 +365,6 @@ class Store:
             return
         if any(holder != own_id for holder in scope.by_external_id.get(external_id)):
             raise Taken("external_id", external_id)
-
 
 
 def _count(scope: AccountPatients, status: bool | None) -> int:
@@ -411,9 +411,8 @@ def _compact(p: Patient) -> None:
     containers = _CONTAINERS.get(type(p))
     if containers is None:
         blank = type(p)()  # every field at its default
-        containers = _CONTAINERS[type(p)] = tuple(
-            name for name in p.__slots__ if type(getattr(blank, name)) in (dict, list)  # type: ignore[attr-defined]
-        )
+        slots: tuple[str, ...] = p.__slots__  # type: ignore[attr-defined]
+        containers = _CONTAINERS[type(p)] = tuple(name for name in slots if type(getattr(blank, name)) in (dict, list))
     for name in containers:
         value = getattr(p, name)
         if type(value) is dict and not value:

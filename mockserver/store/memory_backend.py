@@ -306,10 +306,16 @@ class MemoryBackend:
 
             start_id = max((p.id for p in store.patients()), default=0) + 1
             account = store.account(self.settings.generate_account)
-            store.add_rows(ROW_FIELDS, generate_rows(
-                self.settings.generate, seed=self.settings.seed, account_id=account.id,
-                start_id=start_id, country=account.country,
-            ))
+            store.add_rows(
+                ROW_FIELDS,
+                generate_rows(
+                    self.settings.generate,
+                    seed=self.settings.seed,
+                    account_id=account.id,
+                    start_id=start_id,
+                    country=account.country,
+                ),
+            )
         return store
 
     def _open_state_file(self, path: Path) -> Store:

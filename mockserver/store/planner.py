@@ -173,7 +173,8 @@ def plan(
         personal_no = query.personal_no.casefold()
         exact.append(scope.by_personal_no.get(personal_no))
         filters.append(
-            Equals("personal_no", query.personal_no) if rules.case_sensitive_filters
+            Equals("personal_no", query.personal_no)
+            if rules.case_sensitive_filters
             else EqualsIgnoringCase("personal_no", personal_no)
         )
     if query.external_id:
@@ -199,8 +200,12 @@ def plan(
         email_plan = _email_candidates(scope, search.plain, status)
         personal_postings = scope.personal_nos.postings(search.plain)
         digit_postings = scope.digits.postings(search.digits) if search.digits else []
-        if (name_values is not None and email_plan is not None and personal_postings is not None
-                and digit_postings is not None):
+        if (
+            name_values is not None
+            and email_plan is not None
+            and personal_postings is not None
+            and digit_postings is not None
+        ):
             exact_emails, email_candidates = email_plan
             # Name groups, email words and domains are exact and split by status.
             known = scope.names.ids(name_values, status)

@@ -38,22 +38,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", type=Path, help="CSV file; its header names the columns (PatientCreate fields)")
     parser.add_argument("--account", type=int, required=True, metavar="ID", help="the account to import into")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--url", default="http://127.0.0.1:8000",
-                       help="root URL of a running mock (default: %(default)s)")
-    where.add_argument("--state-file", type=Path, default=None,
-                       help="import into this state file instead (created from the fixtures if missing); "
-                            "a running mock holds its state file, so stop it first")
-    parser.add_argument("--date-format", default=None, metavar="FORMAT",
-                        help="the file's dates, in DD, MM and YYYY, e.g. DD.MM.YYYY (default: YYYY-MM-DD)")
-    parser.add_argument("--phone-country", default=None, metavar="CC",
-                        help="the country of national phone numbers without phone_country "
-                             "(default: the account's country)")
+    where.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="root URL of a running mock (default: %(default)s)"
+    )
+    where.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="import into this state file instead (created from the fixtures if missing); "
+        "a running mock holds its state file, so stop it first",
+    )
+    parser.add_argument(
+        "--date-format",
+        default=None,
+        metavar="FORMAT",
+        help="the file's dates, in DD, MM and YYYY, e.g. DD.MM.YYYY (default: YYYY-MM-DD)",
+    )
+    parser.add_argument(
+        "--phone-country",
+        default=None,
+        metavar="CC",
+        help="the country of national phone numbers without phone_country (default: the account's country)",
+    )
     parser.add_argument("--admin-key", default=None, help="the mock's --admin-key, for a mock beyond loopback")
     parser.add_argument("--spec", type=Path, default=None, help="with --state-file: the spec (default: packaged)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
-                        help="with --state-file: the profile of decisions to import by (default: the kit's choices)")
-    parser.add_argument("--fixtures", type=Path, default=None,
-                        help="with --state-file: fixtures for a new state file (default: packaged)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --state-file: the profile of decisions to import by (default: the kit's choices)",
+    )
+    parser.add_argument(
+        "--fixtures",
+        type=Path,
+        default=None,
+        help="with --state-file: fixtures for a new state file (default: packaged)",
+    )
     return parser
 
 
@@ -86,8 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _into_state_file(args: argparse.Namespace, data: bytes, options: CsvOptions) -> list[int]:
     settings = MockSettings(
-        spec_path=args.spec or default_spec_path(), profile=args.profile,
-        fixtures_dir=args.fixtures or default_fixtures_dir(), state_file=args.state_file,
+        spec_path=args.spec or default_spec_path(),
+        profile=args.profile,
+        fixtures_dir=args.fixtures or default_fixtures_dir(),
+        state_file=args.state_file,
     )
     spec = load_spec(settings.spec_path, settings.profile)
     backend = build_backend(settings, spec)

@@ -143,15 +143,24 @@ def build_proxy_app(
         if padded is not None:
             # HTTP/1.1 senders may not put whitespace around a value, and httpx will not; passing
             # it on stripped could change the answer (the API refuses a token followed by a space).
-            refused = Violation("request", request.method, request.url.path, None,
-                                f"header {padded}: whitespace around the value; the proxy cannot forward it as sent")
+            refused = Violation(
+                "request",
+                request.method,
+                request.url.path,
+                None,
+                f"header {padded}: whitespace around the value; the proxy cannot forward it as sent",
+            )
             tally.add([refused])
             emit(str(refused))
-            return _proxy_error(400, f"Bad Request: the proxy cannot forward the {padded} header as sent "
-                                     "(whitespace around its value)")
+            return _proxy_error(
+                400, f"Bad Request: the proxy cannot forward the {padded} header as sent (whitespace around its value)"
+            )
         try:
             answer = await client.request(
-                request.method, target, headers=[*headers, (b"accept-encoding", b"identity")], content=body,
+                request.method,
+                target,
+                headers=[*headers, (b"accept-encoding", b"identity")],
+                content=body,
             )
         except httpx.HTTPError as exc:
             tally.upstream_errors += 1
@@ -159,8 +168,14 @@ def build_proxy_app(
             return _proxy_error(502, f"Bad Gateway: the upstream did not answer ({type(exc).__name__})")
         response_headers = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in _RESPONSE_SKIP]
         violations, edge = checker.check(
-            request.method, request.url.path, query, list(request.headers.items()), body,
-            answer.status_code, answer.headers.multi_items(), answer.content,
+            request.method,
+            request.url.path,
+            query,
+            list(request.headers.items()),
+            body,
+            answer.status_code,
+            answer.headers.multi_items(),
+            answer.content,
         )
         if edge:
             tally.edge_answers += 1
@@ -182,8 +197,11 @@ def build_proxy_app(
         finally:
             await client.aclose()
 
-    app = Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)], lifespan=lifespan,
-                    exception_handlers={ClientDisconnect: client_gone})
+    app = Starlette(
+        routes=[Route("/{path:path}", forward, methods=_METHODS)],
+        lifespan=lifespan,
+        exception_handlers={ClientDisconnect: client_gone},
+    )
     app.state.report = tally
     return app
 
@@ -225,8 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--upstream", required=True, help="the deployment's URL, e.g. https://dentare.io")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8001, help="port (default: %(default)s)")
-    parser.add_argument("--spec", type=Path, default=None,
-                        help="OpenAPI spec to check against (default: the packaged one)")
+    parser.add_argument(
+        "--spec", type=Path, default=None, help="OpenAPI spec to check against (default: the packaged one)"
+    )
     parser.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     return parser
 
@@ -249,7 +268,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Dentare validating proxy on http://{args.host}:{args.port} -> {root}", flush=True)
     print(f"  Checking every request and response against {spec_path}; Ctrl-C for the summary.", flush=True)
     with sigterm_as_interrupt():
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False,
-                    http=http_protocol(MAX_HEAD_BYTES), timeout_graceful_shutdown=5)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            server_header=False,
+            http=http_protocol(MAX_HEAD_BYTES),
+            timeout_graceful_shutdown=5,
+        )
     print(report.summary(), flush=True)
     return 0 if report.ok else 1

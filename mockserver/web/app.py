@@ -72,9 +72,13 @@ def create_app(
     backend = build_backend(settings, spec)
     answers = AnswerCache() if settings.answer_cache else None
     api_routes = build_api_routes(
-        spec, HANDLERS if handlers is None else handlers, lambda: app.state.backend,
-        PatientView(spec, backend.schema, decisions.api), max_body_bytes=settings.max_body_bytes,
-        rules=decisions.api, answers=answers,
+        spec,
+        HANDLERS if handlers is None else handlers,
+        lambda: app.state.backend,
+        PatientView(spec, backend.schema, decisions.api),
+        max_body_bytes=settings.max_body_bytes,
+        rules=decisions.api,
+        answers=answers,
     )
 
     middleware = [Middleware(HeadSizeLimit, max_bytes=settings.max_header_bytes)]
@@ -98,7 +102,9 @@ def create_app(
         ],
         middleware=middleware,
         exception_handlers={
-            HTTPException: _http_exception, ClientDisconnect: client_gone, Exception: _server_error,
+            HTTPException: _http_exception,
+            ClientDisconnect: client_gone,
+            Exception: _server_error,
         },
         lifespan=lifespan,
     )

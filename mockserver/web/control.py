@@ -112,16 +112,21 @@ async def put_state(request: Request) -> Response:
 
 @guarded
 async def list_accounts(request: Request) -> Response:
-    return json_response(200, {"data": [
+    return json_response(
+        200,
         {
-            "id": a.id,
-            "name": a.name,
-            "country": a.country,
-            "users": [{"id": u.id, "name": u.name} for u in a.users.values()],
-            "patients": count,
-        }
-        for a, count in await _backend(request).accounts()
-    ]})
+            "data": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "country": a.country,
+                    "users": [{"id": u.id, "name": u.name} for u in a.users.values()],
+                    "patients": count,
+                }
+                for a, count in await _backend(request).accounts()
+            ]
+        },
+    )
 
 
 @guarded
@@ -163,9 +168,15 @@ async def import_csv(request: Request) -> Response:
     options = _csv_options(request)
     data = await _read_body(request, MAX_IMPORT_BYTES)
     patients = await request.app.state.importer.import_into(backend, account_id, data, options)
-    return json_response(201, {
-        "status": "imported", "account_id": account_id, "imported": len(patients), "ids": [p.id for p in patients],
-    })
+    return json_response(
+        201,
+        {
+            "status": "imported",
+            "account_id": account_id,
+            "imported": len(patients),
+            "ids": [p.id for p in patients],
+        },
+    )
 
 
 def _csv_options(request: Request) -> CsvOptions:

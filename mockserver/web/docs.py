@@ -30,11 +30,16 @@ from ..api.responses import error_response, json_response
 __all__ = ["ASSETS", "docs_routes", "served_document", "swagger_ui_dir"]
 
 #: The only files of the bundle the page needs (and their source maps, for devtools).
-ASSETS = frozenset({
-    "swagger-ui-bundle.js", "swagger-ui-bundle.js.map",
-    "swagger-ui.css", "swagger-ui.css.map",
-    "favicon-16x16.png", "favicon-32x32.png",
-})
+ASSETS = frozenset(
+    {
+        "swagger-ui-bundle.js",
+        "swagger-ui-bundle.js.map",
+        "swagger-ui.css",
+        "swagger-ui.css.map",
+        "favicon-16x16.png",
+        "favicon-32x32.png",
+    }
+)
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">

@@ -60,8 +60,15 @@ class ExchangeChecker:
         self._host_url = f"{first.scheme}://{first.netloc}"
 
     def check(
-        self, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes,
-        status: int, response_headers: Sequence[tuple[str, str]], response_body: bytes,
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        status: int,
+        response_headers: Sequence[tuple[str, str]],
+        response_body: bytes,
     ) -> tuple[list[Violation], bool]:
         """The violations of one exchange, and whether it was an edge answer."""
         from openapi_core.templating.paths.exceptions import PathError
@@ -93,8 +100,9 @@ class ExchangeChecker:
 class _OpenAPIRequest:
     """openapi-core's Request protocol over plain values."""
 
-    def __init__(self, host_url: str, method: str, path: str, query: str,
-                 headers: Sequence[tuple[str, str]], body: bytes):
+    def __init__(
+        self, host_url: str, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
+    ):
         from openapi_core.datatypes import RequestParameters
         from werkzeug.datastructures import Headers, ImmutableMultiDict
 

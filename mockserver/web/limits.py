@@ -28,8 +28,7 @@ class HeadSizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _head_size(scope) > self.max_bytes:
             message = (
-                "Request Header Fields Too Large: "
-                f"the request line and headers are limited to {self.max_bytes} bytes"
+                f"Request Header Fields Too Large: the request line and headers are limited to {self.max_bytes} bytes"
             )
             await json_response(431, {"error": message}, {"Connection": "close"})(scope, receive, send)
             return

@@ -32,15 +32,17 @@ def _page() -> tuple[bytes, str]:
         tag: [_sha256(body) for body in re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.DOTALL)]
         for tag in ("script", "style")
     }
-    policy = "; ".join([
-        "default-src 'none'",
-        "script-src " + " ".join(hashes["script"]),
-        "style-src " + " ".join(hashes["style"]),
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ])
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src " + " ".join(hashes["script"]),
+            "style-src " + " ".join(hashes["style"]),
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
     return html.encode("utf-8"), policy
 
 
@@ -50,10 +52,13 @@ def _sha256(text: str) -> str:
 
 async def tokens_page(request: Request) -> Response:
     html, policy = _page()
-    return HTMLResponse(html, headers={
-        "Content-Security-Policy": policy,
-        "X-Frame-Options": "DENY",  # revoking is a click: no framing, no clickjacking
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",  # the page is cheap, and a stale one would call an old API
-    })
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": policy,
+            "X-Frame-Options": "DENY",  # revoking is a click: no framing, no clickjacking
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",  # the page is cheap, and a stale one would call an old API
+        },
+    )

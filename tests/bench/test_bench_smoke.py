@@ -27,9 +27,25 @@ RUN = ROOT / "bench" / "run.py"
 def scaling_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
-        [sys.executable, str(RUN), "--scaling", "--sizes", "1000", "--seconds", "1", "--warmup", "1",
-         "--out", str(out), "--no-report"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+        [
+            sys.executable,
+            str(RUN),
+            "--scaling",
+            "--sizes",
+            "1000",
+            "--seconds",
+            "1",
+            "--warmup",
+            "1",
+            "--out",
+            str(out),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return out
@@ -75,9 +91,26 @@ def test_side_by_side_benches_run(tmp_path: Path, require_tool: Any) -> None:
     servers answer and every row has its ratio (the figures themselves are bench/RESULTS.md's)."""
     require_tool("wrk")
     done = subprocess.run(
-        [sys.executable, str(RUN), "--durability", "--http-protocol", "--seconds", "1", "--warmup", "1",
-         "--rounds", "1", "--out", str(tmp_path), "--no-report"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            str(RUN),
+            "--durability",
+            "--http-protocol",
+            "--seconds",
+            "1",
+            "--warmup",
+            "1",
+            "--rounds",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     for name, pair in (("durability", ("memory", "state-file")), ("http_protocol", ("stock", "json-errors"))):

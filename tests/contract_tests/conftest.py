@@ -84,8 +84,16 @@ def run_contract(
     full_env["PYTHONPATH"] = str(ROOT)  # from another working directory too
     command, rest = (args[:1], args[1:]) if args[:1] == ("calibrate",) else ((), args)
     process = subprocess.run(
-        [sys.executable, "-m", "contract_tests.cli", *command, "--base-url", base_url,
-         *(["--junit-xml", str(junit_path)] if junit else []), *rest],
+        [
+            sys.executable,
+            "-m",
+            "contract_tests.cli",
+            *command,
+            "--base-url",
+            base_url,
+            *(["--junit-xml", str(junit_path)] if junit else []),
+            *rest,
+        ],
         cwd=cwd,
         env=full_env,
         capture_output=True,

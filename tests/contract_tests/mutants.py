@@ -529,8 +529,10 @@ def _get_without_birthdate(accounts: Accounts) -> Handler:
 def _gender_unchecked(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         body = request.json()
-        if request.method in ("POST", "PATCH") and isinstance(body, dict) and body.get("gender") not in (
-            None, "male", "female", "other"
+        if (
+            request.method in ("POST", "PATCH")
+            and isinstance(body, dict)
+            and body.get("gender") not in (None, "male", "female", "other")
         ):
             del body["gender"]
             request = replace(request, body=json.dumps(body).encode())
@@ -543,8 +545,12 @@ def _gender_unchecked(accounts: Accounts) -> Handler:
 def _delete_archives(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.method == "DELETE" and PATIENT_PATH.match(request.path):
-            request = replace(request, method="PATCH", body=b'{"is_active": false}',
-                              headers={**request.headers, "content-type": "application/json"})
+            request = replace(
+                request,
+                method="PATCH",
+                body=b'{"is_active": false}',
+                headers={**request.headers, "content-type": "application/json"},
+            )
         return await call(app, request)
 
     return handle
@@ -607,4 +613,3 @@ def _lang_renames(accounts: Accounts) -> Handler:
         return response
 
     return handle
-

@@ -99,23 +99,35 @@ def _calibrated(
     written = folder / "calibrated.yaml"
     with _mock(_profile_file(folder, choices)) as base_url:
         (folder / "calibrate").mkdir()
-        calibration = run_contract(base_url, accounts, "calibrate", "--write-profile", str(written),
-                                   tmp_path=folder / "calibrate", junit=False)
+        calibration = run_contract(
+            base_url, accounts, "calibrate", "--write-profile", str(written), tmp_path=folder / "calibrate", junit=False
+        )
         assert calibration.code == 0, _detail(calibration)
         found = yaml.safe_load(written.read_text(encoding="utf-8"))["decisions"]
         (folder / "strict").mkdir()
-        strict = run_contract(base_url, accounts, "--strict", "--profile", str(written), "--quick", "--seed", str(seed),
-                              tmp_path=folder / "strict")
+        strict = run_contract(
+            base_url,
+            accounts,
+            "--strict",
+            "--profile",
+            str(written),
+            "--quick",
+            "--seed",
+            str(seed),
+            tmp_path=folder / "strict",
+        )
     return choices, found, calibration, strict
 
 
 @pytest.fixture(scope="module")
-def calibrations(accounts: Accounts, tmp_path_factory: pytest.TempPathFactory
-                 ) -> list[tuple[dict[str, str], dict[str, str], ContractRun, ContractRun]]:
+def calibrations(
+    accounts: Accounts, tmp_path_factory: pytest.TempPathFactory
+) -> list[tuple[dict[str, str], dict[str, str], ContractRun, ContractRun]]:
     root = tmp_path_factory.mktemp("calibrations")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_calibrated, seed, accounts, root / f"profile-{seed}")
-                   for seed in range(RANDOM_PROFILES)]
+        futures = [
+            pool.submit(_calibrated, seed, accounts, root / f"profile-{seed}") for seed in range(RANDOM_PROFILES)
+        ]
         return [future.result() for future in futures]
 
 
@@ -125,8 +137,10 @@ def test_calibrate_finds_the_profile_and_strict_holds_the_target_to_it(
 ) -> None:
     choices, found, calibration, strict = calibrations[index]
     # Where the calibration says the target answers alike under several alternatives, any of them is right.
-    alike = {point: set(others.split(", ")) for point, others in
-             re.findall(rf"^  (\w+) .*\(([\w, ]+) {ALIKE}\)$", calibration.stdout, re.MULTILINE)}
+    alike = {
+        point: set(others.split(", "))
+        for point, others in re.findall(rf"^  (\w+) .*\(([\w, ]+) {ALIKE}\)$", calibration.stdout, re.MULTILINE)
+    }
     wrong = {k: (v, found.get(k)) for k, v in choices.items() if found.get(k) != v and v not in alike.get(k, ())}
     assert wrong == {}, calibration.stdout
     assert strict.code == 0, _detail(strict)

@@ -77,8 +77,15 @@ def test_every_check_that_writes_is_marked_so(accounts: Accounts) -> None:
         return await call(app, request)
 
     with serve(Mutant(mock_app(), record)) as base_url:
-        config = RunConfig(base_url=base_url, token=accounts.live[1][0], other_token=accounts.live[2][0],
-                           revoked_token=accounts.revoked[1][0], read_only=True, quick=True, rate=0)
+        config = RunConfig(
+            base_url=base_url,
+            token=accounts.live[1][0],
+            other_token=accounts.live[2][0],
+            revoked_token=accounts.revoked[1][0],
+            read_only=True,
+            quick=True,
+            rate=0,
+        )
         ctx = RunContext(config)
         ctx.cache["example_db"] = example_database(None)
         unmarked = {}
@@ -96,7 +103,9 @@ def test_every_check_that_writes_is_marked_so(accounts: Accounts) -> None:
 
 
 def test_full_run_passes_against_the_mock_on_the_postgresql_store(
-    accounts: Accounts, contract: Callable[..., ContractRun], pg_mock_server: RunningMock,
+    accounts: Accounts,
+    contract: Callable[..., ContractRun],
+    pg_mock_server: RunningMock,
 ) -> None:
     """The same full --strict run against the mock on the PostgreSQL store."""
     pg_mock_server.reset()

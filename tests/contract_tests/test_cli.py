@@ -42,8 +42,12 @@ def test_skips_say_why_and_failures_show_a_masked_curl(
     assert run.skipped["auth.revoked_token"] == "needs --revoked-token"
     assert run.skipped["scoping.get_other_account"] == "needs --other-token"
     assert re.search(r"scoping\.get_other_account +skipped +needs --other-token", run.stdout)
-    for line in ("check:    auth.wrong_scheme", "expected: 401 for GET /me.json with a lower-case `bearer` scheme",
-                 "request:  curl -X ", 'guide:    "The literal word Bearer is required'):
+    for line in (
+        "check:    auth.wrong_scheme",
+        "expected: 401 for GET /me.json with a lower-case `bearer` scheme",
+        "request:  curl -X ",
+        'guide:    "The literal word Bearer is required',
+    ):
         assert line in run.stdout
     token = accounts.live[1][0]
     junit = (run.junit is not None) and "".join(run.junit.itertext())
@@ -147,24 +151,39 @@ def test_the_report_names_target_seed_and_mode(accounts: Accounts, contract: Cal
     assert "mode    default" in run.stdout
 
 
-def test_a_run_leaves_no_hypothesis_folder_in_the_working_directory(
-    accounts: Accounts, tmp_path: Path
-) -> None:
+def test_a_run_leaves_no_hypothesis_folder_in_the_working_directory(accounts: Accounts, tmp_path: Path) -> None:
     cwd = tmp_path / "caller"
     cwd.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DENTARE_")}
-    env.update(DENTARE_TOKEN=accounts.live[1][0], DENTARE_OTHER_TOKEN=accounts.live[2][0],
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.update(
+        DENTARE_TOKEN=accounts.live[1][0],
+        DENTARE_OTHER_TOKEN=accounts.live[2][0],
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
     with serve(mock_app()) as base_url:
         process = subprocess.run(
-            [sys.executable, "-m", "contract_tests.cli", "--base-url", base_url, "--quick", "--rule", "schema",
-             "--rule", "stateful"],
-            cwd=cwd, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300, check=False,
+            [
+                sys.executable,
+                "-m",
+                "contract_tests.cli",
+                "--base-url",
+                base_url,
+                "--quick",
+                "--rule",
+                "schema",
+                "--rule",
+                "stateful",
+            ],
+            cwd=cwd,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-2000:]
     assert list(cwd.iterdir()) == []
     assert (tmp_path / "cache" / "dentare-contract").is_dir()  # where hypothesis works instead
-
 
 
 def test_edge_answers_are_retried_and_never_judged(accounts: Accounts, contract: Callable[..., ContractRun]) -> None:
@@ -181,8 +200,19 @@ def test_edge_answers_are_retried_and_never_judged(accounts: Accounts, contract:
         return await call(app, request)
 
     with serve(Mutant(mock_app(), edge)) as base_url:
-        run = contract(base_url, accounts, "--quick", "--rule", "auth", "--rule", "pagination", "--rule", "listing",
-                       "--max-retries", "5")
+        run = contract(
+            base_url,
+            accounts,
+            "--quick",
+            "--rule",
+            "auth",
+            "--rule",
+            "pagination",
+            "--rule",
+            "listing",
+            "--max-retries",
+            "5",
+        )
     assert run.code == 0, run.stdout[-3000:] + run.stderr[-1000:]
     retries = re.search(r"(\d+) retries of edge answers", run.stdout)
     assert retries and int(retries.group(1)) > 10, run.stdout[-1500:]

@@ -24,9 +24,21 @@ def redis_url(require_tool: Callable[[str], str], tmp_path: Path) -> Iterator[st
     server = require_tool("redis-server")
     port = free_port()
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         import redis
@@ -53,13 +65,13 @@ async def _email_filter_crashes(app: ASGIApp, request: Request) -> Response:
     return await call(app, request)
 
 
-def test_a_failure_found_by_one_run_is_replayed_by_the_next(accounts: Accounts, redis_url: str,
-                                                            tmp_path: Path) -> None:
+def test_a_failure_found_by_one_run_is_replayed_by_the_next(accounts: Accounts, redis_url: str, tmp_path: Path) -> None:
     def run(where: str, db: str, *args: str) -> ContractRun:
         folder = tmp_path / where
         folder.mkdir()
-        return run_contract(base_url, accounts, "--rule", "schema.positive", "--example-db", db, *args,
-                            tmp_path=folder, cwd=folder)
+        return run_contract(
+            base_url, accounts, "--rule", "schema.positive", "--example-db", db, *args, tmp_path=folder, cwd=folder
+        )
 
     with serve(Mutant(mock_app(), _email_filter_crashes)) as base_url:
         finder = run("runner-1", f"{redis_url}/0", "--max-examples", "80", "--seed", "1")

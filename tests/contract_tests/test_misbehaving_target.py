@@ -115,8 +115,12 @@ def _response(status: str, content_type: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-HTML_502 = _response("502 Bad Gateway", "text/html", b"<html><head><title>502 Bad Gateway</title></head>"
-                     b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
+HTML_502 = _response(
+    "502 Bad Gateway",
+    "text/html",
+    b"<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+)
 HTML_200 = _response("200 OK", "text/html", b"<html><body>Hello</body></html>")
 FAKE_JSON_200 = _response("200 OK", "application/json", b"this is text, not JSON")
 EDGE_503 = _response("503 Service Unavailable\r\nRetry-After: 1", "application/json", b'{"error": "overloaded"}')

@@ -28,8 +28,9 @@ def _run(spec: MutantSpec, accounts: Accounts, folder: Path) -> dict[str, Contra
         for mode in MODES:
             extra = ["--strict"] if mode == "strict" else []
             (folder / mode).mkdir()
-            runs[mode] = run_contract(base_url, accounts, "--quick", "--seed", "4821", "--rule", spec.group, *extra,
-                                      tmp_path=folder / mode)
+            runs[mode] = run_contract(
+                base_url, accounts, "--quick", "--seed", "4821", "--rule", spec.group, *extra, tmp_path=folder / mode
+            )
     return runs
 
 
@@ -61,8 +62,8 @@ def test_mutant_is_caught(spec: MutantSpec, mutant_runs: dict[str, dict[str, Con
             # Allowed by the guide: a pass, with the point reported as a difference.
             assert run.code == 0, _detail(spec, run)
             point = spec.rule.removeprefix("decided.")
-            assert f"  {point}: " in run.stdout and "differs from the kit's decisions: 1 of 1" in run.stdout, (
-                _detail(spec, run)
+            assert f"  {point}: " in run.stdout and "differs from the kit's decisions: 1 of 1" in run.stdout, _detail(
+                spec, run
             )
             continue
         assert run.code == 1, _detail(spec, run)

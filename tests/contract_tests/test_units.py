@@ -39,7 +39,13 @@ def test_facts_come_from_the_guides_contract(facts) -> None:  # type: ignore[no-
     assert {"id", "legacy_id", "created_at"} <= set(facts.read_only_fields)
     assert facts.methods_for("/patients/{id}") == {"GET", "PATCH"}
     assert facts.example_keys(facts.update_operation, "contact") == [
-        "id", "first_name", "last_name", "email", "phone", "phone_e164", "updated_at"
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "phone_e164",
+        "updated_at",
     ]
     # The guide never states a length; the kit's decision does.
     assert facts.field("first_name").max_length is None and facts.field("first_name", decided=True).max_length == 255
@@ -84,19 +90,43 @@ def test_edge_retries_are_bounded_and_honour_retry_after() -> None:
 
 def test_failures_carry_a_masked_curl() -> None:
     secret = "dnt_live_0123456789abcdef"
-    exchange = Exchange("GET", "http://h/api/v1/patients", {"Authorization": f"Bearer {secret}"}, None, 200, {},
-                        b'{"data": []}', secrets={"DENTARE_TOKEN": secret})
+    exchange = Exchange(
+        "GET",
+        "http://h/api/v1/patients",
+        {"Authorization": f"Bearer {secret}"},
+        None,
+        200,
+        {},
+        b'{"data": []}',
+        secrets={"DENTARE_TOKEN": secret},
+    )
     failure = RuleFailure("pagination.default_page_size", "20 patients", "0 patients", exchange)
     text = str(failure)
     assert isinstance(failure, AssertionError)
     assert "check:    pagination.default_page_size" in text and "expected: 20 patients" in text
     assert "curl -X GET" in text and secret not in text
     assert '-H "Authorization: Bearer ${DENTARE_TOKEN}"' in text  # runnable once the variable is set
-    near = Exchange("GET", "http://h/", {"Authorization": f"Bearer {secret[:-1]}Z"}, None, 401, {}, b"",
-                    secrets={"DENTARE_TOKEN": secret})
+    near = Exchange(
+        "GET",
+        "http://h/",
+        {"Authorization": f"Bearer {secret[:-1]}Z"},
+        None,
+        401,
+        {},
+        b"",
+        secrets={"DENTARE_TOKEN": secret},
+    )
     assert secret[:-1] not in near.as_curl()
-    shouted = Exchange("GET", "http://h/", {"Authorization": f"Bearer {secret.upper()}"}, None, 401, {},
-                       secret.upper().encode(), secrets={"DENTARE_TOKEN": secret})
+    shouted = Exchange(
+        "GET",
+        "http://h/",
+        {"Authorization": f"Bearer {secret.upper()}"},
+        None,
+        401,
+        {},
+        secret.upper().encode(),
+        secrets={"DENTARE_TOKEN": secret},
+    )
     assert secret.upper() not in shouted.as_curl() and secret.upper() not in shouted.describe_response()
 
 
@@ -104,7 +134,15 @@ def test_checks_are_registered_once_and_selectable() -> None:
     names = [c.name for c in select_checks(None)]
     assert len(names) == len(set(names)) == len(CHECKS)
     assert {n.split(".")[0] for n in names} == {
-        "auth", "scoping", "pagination", "listing", "reads", "writes", "schema", "stateful", "decided",
+        "auth",
+        "scoping",
+        "pagination",
+        "listing",
+        "reads",
+        "writes",
+        "schema",
+        "stateful",
+        "decided",
     }
     assert [c.name for c in select_checks(["auth.*"])] == [n for n in names if n.startswith("auth.")]
     assert select_checks(["scoping"]) == select_checks(["scoping.*"])
@@ -131,11 +169,33 @@ def test_credentials_in_the_base_url_are_refused_and_never_echoed() -> None:
 def test_one_options_table_feeds_argparse_and_pytest() -> None:
     parser = argparse.ArgumentParser()
     add_to_argparse(parser)
-    args = parser.parse_args(["--base-url", "http://x", "--strict", "--rule", "auth", "--rule", "decided",
-                              "--max-retries", "5", "--token", "secret"])
+    args = parser.parse_args(
+        [
+            "--base-url",
+            "http://x",
+            "--strict",
+            "--rule",
+            "auth",
+            "--rule",
+            "decided",
+            "--max-retries",
+            "5",
+            "--token",
+            "secret",
+        ]
+    )
     flags = list(to_pytest_args(vars(args)))
-    assert flags == ["--base-url", "http://x", "--strict-decisions", "--max-retries", "5", "--rule", "auth",
-                     "--rule", "decided"]
+    assert flags == [
+        "--base-url",
+        "http://x",
+        "--strict-decisions",
+        "--max-retries",
+        "5",
+        "--rule",
+        "auth",
+        "--rule",
+        "decided",
+    ]
     assert "secret" not in flags  # tokens travel in the environment
     assert {o.dest for o in OPTIONS} <= set(vars(args))
 

@@ -26,11 +26,17 @@ def test_a_bare_null_names_the_alternative_called_null(tmp_path: Path) -> None:
     assert profile["unset_expansions"] == "null" and profile.differences == {"list_order": "newest_first"}
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("decisions:\n  list_order: [1, 2]\n", "list_order: no alternative [1, 2]; choose one of id_ascending, newest_"),
-    ("decisions:\n  nope: x\n", "profile.yaml: no decision point 'nope'; the spec's are list_order, "),
-    ("decisions: [\n", "is not valid YAML: "),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "decisions:\n  list_order: [1, 2]\n",
+            "list_order: no alternative [1, 2]; choose one of id_ascending, newest_",
+        ),
+        ("decisions:\n  nope: x\n", "profile.yaml: no decision point 'nope'; the spec's are list_order, "),
+        ("decisions: [\n", "is not valid YAML: "),
+    ],
+)
 def test_a_bad_profile_is_one_line_naming_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "profile.yaml"
     path.write_text(text, encoding="utf-8")

@@ -43,8 +43,8 @@ GOOD = (
     "first_name,last_name,email,phone,phone_country,birthdate,gender,locale,external_id,is_active,"
     "preferred_doctor_id,allergies\n"
     "Марија,Стојановска,marija@example.mk,070 123 456,MK,1985-03-01,female,mk,csv-1,true,7,\n"
-    "Marjë,Çela,marje@example.al,+355691234567,,1990-05-15,female,sq,csv-2,TRUE,,\"penicillin, latex\"\n"
-    "Ëndrit,Hoxha,,,,,male,,csv-3,false,,\"line one\nline two\"\n"
+    'Marjë,Çela,marje@example.al,+355691234567,,1990-05-15,female,sq,csv-2,TRUE,,"penicillin, latex"\n'
+    'Ëndrit,Hoxha,,,,,male,,csv-3,false,,"line one\nline two"\n'
     "Ana,Петровска,,,,,,,,,,\n"
 )
 
@@ -89,12 +89,13 @@ def test_bom_and_crlf_are_handled(reset_mock: Any) -> None:
         httpx.get(f"{reset_mock.base_url}/patients/{i}", headers=auth).json()["data"] for i in response.json()["ids"]
     ]
     assert [(p["first_name"], p["last_name"], p["external_id"]) for p in names] == [
-        ("Çlirim", "Gashi", "bom-1"), ("Ѓорѓи", "Ѓорѓиевски", "bom-2"),
+        ("Çlirim", "Gashi", "bom-1"),
+        ("Ѓорѓи", "Ѓорѓиевски", "bom-2"),
     ]
 
 
 def test_semicolons_as_excel_writes_them_with_a_decimal_comma(reset_mock: Any) -> None:
-    data = b"first_name;last_name;allergies\nArta;Krasniqi;\"a; b, c\"\n"
+    data = b'first_name;last_name;allergies\nArta;Krasniqi;"a; b, c"\n'
     response = import_csv(reset_mock.root_url, first_account(reset_mock.root_url), data)
     assert response.status_code == 201, response.text
 
@@ -102,7 +103,7 @@ def test_semicolons_as_excel_writes_them_with_a_decimal_comma(reset_mock: Any) -
 BAD = (
     "first_name,last_name,email,preferred_doctor_id,external_id,phone,is_active\n"  # line 1
     "Good,Row,good@example.com,,bad-1,,\n"  # 2
-    "\"Multi\nLine\",Row,,,,,\n"  # 3-4
+    '"Multi\nLine",Row,,,,,\n'  # 3-4
     ",Blank,not-an-email,1.5,,,maybe\n"  # 5
     "Taken,Twice,,,bad-1,,\n"  # 6: external_id used by line 2
     "\n"  # 7: blank lines are skipped
@@ -121,10 +122,15 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_the_lines(reset_mock: An
     assert body["error"] == "Import failed: 4 invalid rows; nothing was imported"
     assert body["invalid_rows"] == 4
     assert body["rows"] == [
-        {"line": 5, "errors": {
-            "first_name": ["can't be blank"], "email": ["is invalid"], "preferred_doctor_id": ["must be an integer"],
-            "is_active": ["is not included in the list"],
-        }},
+        {
+            "line": 5,
+            "errors": {
+                "first_name": ["can't be blank"],
+                "email": ["is invalid"],
+                "preferred_doctor_id": ["must be an integer"],
+                "is_active": ["is not included in the list"],
+            },
+        },
         {"line": 6, "errors": {"external_id": ["has already been taken"]}},
         {"line": 8, "errors": {"phone": ["is invalid"]}},
         {"line": 9, "errors": {"base": ["has 2 cells; the header has 7"]}},
@@ -165,23 +171,33 @@ def test_columns_are_the_specs_writable_fields() -> None:
     assert list(CsvImporter(load_spec(SPEC_PATH)).columns) == writable
 
 
-@pytest.mark.parametrize(("header", "errors"), [
-    ("first_name,last_name,id", {"id": ["is not a permitted field"]}),
-    ("first_name,last_name,legacy_id", {"legacy_id": ["is not a permitted field"]}),
-    ("first_name,last_name,first_name", {"first_name": ["is given twice"]}),
-    ("first_name,,last_name", {"base": ["column 2 has no name"]}),
-])
+@pytest.mark.parametrize(
+    ("header", "errors"),
+    [
+        ("first_name,last_name,id", {"id": ["is not a permitted field"]}),
+        ("first_name,last_name,legacy_id", {"legacy_id": ["is not a permitted field"]}),
+        ("first_name,last_name,first_name", {"first_name": ["is given twice"]}),
+        ("first_name,,last_name", {"base": ["column 2 has no name"]}),
+    ],
+)
 def test_a_bad_header_is_line_1(reset_mock: Any, header: str, errors: dict[str, list[str]]) -> None:
     response = import_csv(reset_mock.root_url, first_account(reset_mock.root_url), f"{header}\nA,B,C\n".encode())
     assert response.status_code == 422
     assert response.json()["rows"] == [{"line": 1, "errors": errors}]
 
 
-@pytest.mark.parametrize(("data", "line", "message"), [
-    (b"", 1, "the file is empty; its first line names the columns"),
-    ("first_name,last_name\nA,B\nÇ,D\n".encode("cp1252"), 3, "is not valid UTF-8; save the file as CSV UTF-8"),
-    (b'first_name,last_name\nA,B\nC,"D\nE,F\n', 3, "is not valid CSV: unexpected end of data"),  # the row's first line
-])
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (b"", 1, "the file is empty; its first line names the columns"),
+        ("first_name,last_name\nA,B\nÇ,D\n".encode("cp1252"), 3, "is not valid UTF-8; save the file as CSV UTF-8"),
+        (
+            b'first_name,last_name\nA,B\nC,"D\nE,F\n',
+            3,
+            "is not valid CSV: unexpected end of data",
+        ),  # the row's first line
+    ],
+)
 def test_unreadable_files(reset_mock: Any, data: bytes, line: int, message: str) -> None:
     response = import_csv(reset_mock.root_url, first_account(reset_mock.root_url), data)
     assert response.status_code == 422
@@ -199,8 +215,13 @@ def test_content_type_account_and_guard(reset_mock: Any) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mockserver.cli", "import-csv", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "import-csv", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_into_a_running_mock(reset_mock: Any, tmp_path: Path) -> None:
@@ -215,8 +236,12 @@ def test_cli_into_a_running_mock(reset_mock: Any, tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert f"{bad}: Import failed: 4 invalid rows; nothing was imported" in failed.stderr
     [line_5] = [line for line in failed.stderr.splitlines() if line.startswith(f"  {bad}:5: ")]
-    for message in ("first_name can't be blank", "email is invalid", "preferred_doctor_id must be an integer",
-                    "is_active is not included in the list"):
+    for message in (
+        "first_name can't be blank",
+        "email is invalid",
+        "preferred_doctor_id must be an integer",
+        "is_active is not included in the list",
+    ):
         assert message in line_5
     assert f"  {bad}:9: has 2 cells; the header has 7" in failed.stderr
     assert patient_count(root, account_id) == before

@@ -69,8 +69,15 @@ def test_page_assets_load(mock_server, docs_html: str, suffix: str, content_type
     assert response.content == (swagger_ui_dir() / suffix).read_bytes()
 
 
-@pytest.mark.parametrize("path", ["/docs/assets/index.html", "/docs/assets/swagger-initializer.js",
-                                  "/docs/assets/..%2F__init__.py", "/docs/assets/nope.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/assets/index.html",
+        "/docs/assets/swagger-initializer.js",
+        "/docs/assets/..%2F__init__.py",
+        "/docs/assets/nope.js",
+    ],
+)
 def test_only_the_pages_assets_are_served(mock_server, path: str) -> None:
     response = httpx.get(f"{mock_server.root_url}{path}")
     assert response.status_code == 404
@@ -114,15 +121,18 @@ def test_served_document_does_not_repeat_the_mock() -> None:
     assert urls == ["http://127.0.0.1:8000/api/v1", "https://dentare.io/api/v1"]
 
 
-def test_try_it_out_calls_the_mock_from_a_browser(
-    mock_server, tokens, require_tool: Callable[[str], str]
-) -> None:
+def test_try_it_out_calls_the_mock_from_a_browser(mock_server, tokens, require_tool: Callable[[str], str]) -> None:
     chromium = require_tool("chromium")
     node = require_tool("node")
     require_tool("playwright-core")
     token = tokens[1].token
-    run = subprocess.run([node, str(TRY_IT), mock_server.root_url, token, chromium],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [node, str(TRY_IT), mock_server.root_url, token, chromium],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["selected_server"] == mock_server.base_url

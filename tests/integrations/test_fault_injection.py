@@ -42,8 +42,9 @@ def test_a_plain_mock_ignores_fault_headers(mock_server: Any) -> None:
     auth = new_token(mock_server.root_url)
     started = time.monotonic()
     for fault in ("429", "503", "drop"):
-        response = httpx.get(f"{mock_server.base_url}/me.json",
-                             headers={**auth, "X-Mock-Fault": fault, "X-Mock-Latency-Ms": "2000"})
+        response = httpx.get(
+            f"{mock_server.base_url}/me.json", headers={**auth, "X-Mock-Fault": fault, "X-Mock-Latency-Ms": "2000"}
+        )
         assert response.status_code == 200
     assert time.monotonic() - started < 2, "no latency was added"
 
@@ -119,16 +120,18 @@ def test_each_injected_fault_is_logged() -> None:
     assert "fault injection ON" in log
     lines = [line for line in log.splitlines() if "fault injected" in line]
     assert [line.split("(header): ")[1] for line in lines] == [
-        "429 on GET /api/v1/me.json", "502 on GET /api/v1/me.json", "drop on GET /api/v1/me.json",
+        "429 on GET /api/v1/me.json",
+        "502 on GET /api/v1/me.json",
+        "drop on GET /api/v1/me.json",
     ]
 
 
 def random_outcomes(*args: str, count: int = 60) -> list[str]:
     with spawn_mock(*args) as mock, httpx.Client() as client:
         auth = new_token(mock.root_url)
-        assert all(
-            httpx.get(f"{mock.root_url}/__mock/accounts").status_code == 200 for _ in range(10)
-        ), "random faults never hit /__mock (and do not use up draws)"
+        assert all(httpx.get(f"{mock.root_url}/__mock/accounts").status_code == 200 for _ in range(10)), (
+            "random faults never hit /__mock (and do not use up draws)"
+        )
         return [outcome(client, f"{mock.base_url}/me.json", **auth) for _ in range(count)]
 
 
@@ -159,13 +162,17 @@ def test_latency_option_applies_to_the_api_only() -> None:
     assert control_time < 0.4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fault-rate", "1.5"], "--fault-rate must be between 0 and 1"),
-    (["--fault-rate", "0.1", "--fault", "429,teapot"], "unknown fault teapot"),
-    (["--latency-ms", "-5"], "--latency-ms must be between 0 and 60000"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fault-rate", "1.5"], "--fault-rate must be between 0 and 1"),
+        (["--fault-rate", "0.1", "--fault", "429,teapot"], "unknown fault teapot"),
+        (["--latency-ms", "-5"], "--latency-ms must be between 0 and 60000"),
+    ],
+)
 def test_bad_fault_options_exit_2(args: list[str], message: str) -> None:
-    run = subprocess.run([sys.executable, "-m", "mockserver.cli", *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2
     assert message in run.stderr

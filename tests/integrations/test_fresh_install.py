@@ -29,24 +29,49 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("fresh") / ".venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    install = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-e", str(ROOT)], env=env,
-                             capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "-e", str(ROOT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     return venv
 
 
 def test_readme_pytest_contract_command_runs_after_a_plain_install(fresh_venv: Path, tokens: Any) -> None:
     port = free_port()
-    mock = subprocess.Popen([str(fresh_venv / "bin" / "dentare-mock"), "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mock = subprocess.Popen(
+        [str(fresh_venv / "bin" / "dentare-mock"), "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/__mock/accounts", process=mock)
-        env = {**os.environ, "DENTARE_TOKEN": tokens[1].token, "DENTARE_OTHER_TOKEN": tokens[2].token,
-               "DENTARE_REVOKED_TOKEN": tokens[1].revoked[0]}
+        env = {
+            **os.environ,
+            "DENTARE_TOKEN": tokens[1].token,
+            "DENTARE_OTHER_TOKEN": tokens[2].token,
+            "DENTARE_REVOKED_TOKEN": tokens[1].revoked[0],
+        }
         run = subprocess.run(
-            [str(fresh_venv / "bin" / "pytest"), "contract_tests", "--base-url", f"http://127.0.0.1:{port}/api/v1",
-             "--quick", "-q", "-p", "no:cacheprovider"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            [
+                str(fresh_venv / "bin" / "pytest"),
+                "contract_tests",
+                "--base-url",
+                f"http://127.0.0.1:{port}/api/v1",
+                "--quick",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     finally:
         mock.terminate()

@@ -80,8 +80,13 @@ def test_committed_files_are_up_to_date(name: str, build: Callable[[], dict[str,
 
 
 def test_cli_writes_the_committed_files(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "mockserver.cli", "postman", "--out", str(tmp_path / "out")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "postman", "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     for name in (COLLECTION_FILE, ENVIRONMENT_FILE):
         assert (tmp_path / "out" / name).read_bytes() == (POSTMAN_DIR / name).read_bytes()
@@ -90,7 +95,8 @@ def test_cli_writes_the_committed_files(tmp_path: Path) -> None:
 def test_package_exports_exactly_its_public_names() -> None:
     package = importlib.import_module("mockserver.tools.postman")
     public = {
-        name for name, value in vars(package).items()
+        name
+        for name, value in vars(package).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
     }
     assert set(package.__all__) == public
@@ -110,7 +116,8 @@ def test_collection_is_v2_1_with_bearer_auth_from_the_environment() -> None:
     assert collection["info"]["name"] == "Dentare API"
     assert collection["info"]["schema"] == "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
     assert collection["auth"] == {
-        "type": "bearer", "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}],
+        "type": "bearer",
+        "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}],
     }
     assert f"set `baseUrl` to `{PRODUCTION}`" in collection["info"]["description"]
     for item in requests_of(collection):
@@ -134,7 +141,7 @@ def test_operations_run_create_before_using_the_created_id() -> None:
             assert index > create, raw
     [variable] = committed(COLLECTION_FILE)["variable"]
     assert (variable["key"], variable["value"]) == ("patientId", "4821")  # the create example's data.id
-    assert "keepFromAnswer(\"patientId\", [\"data\", \"id\"], 201);" in script(operations[create])
+    assert 'keepFromAnswer("patientId", ["data", "id"], 201);' in script(operations[create])
 
 
 def test_every_guide_curl_is_in_the_collection_as_written() -> None:
@@ -241,11 +248,12 @@ def test_guide_folder_describes_the_patient_the_fixtures_name(tmp_path: Path) ->
     (fixtures / "guide_examples.json").write_text(json.dumps(described), encoding="utf-8")
 
     [guide_folder] = [f for f in guide_collection(fixtures)["item"] if f["name"] == "Guide examples"]
-    assert (f"patient {other['id']} ({other['first_name']} {other['last_name']} of the mock's account 2) "
-            "and leave it as it was") in guide_folder["description"]
+    assert (
+        f"patient {other['id']} ({other['first_name']} {other['last_name']} of the mock's account 2) "
+        "and leave it as it was"
+    ) in guide_folder["description"]
     [committed_folder] = [f for f in committed(COLLECTION_FILE)["item"] if f["name"] == "Guide examples"]
-    assert "patient 4821 (Maria Hoxha of the mock's account 1) and leave it archived" in committed_folder[
-        "description"]
+    assert "patient 4821 (Maria Hoxha of the mock's account 1) and leave it archived" in committed_folder["description"]
 
 
 def test_guide_examples_name_a_patient_of_the_fixtures(tmp_path: Path) -> None:
@@ -269,9 +277,20 @@ def test_cli_says_which_fixtures_file_is_missing(tmp_path: Path) -> None:
     fixtures = fixtures_copy(tmp_path)
     (fixtures / "guide_examples.json").unlink()
     run = subprocess.run(
-        [sys.executable, "-m", "mockserver.cli", "postman", "--out", str(tmp_path / "out"),
-         "--fixtures", str(fixtures)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "mockserver.cli",
+            "postman",
+            "--out",
+            str(tmp_path / "out"),
+            "--fixtures",
+            str(fixtures),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 2
     assert "guide_examples.json" in run.stderr and "Traceback" not in run.stderr
@@ -288,9 +307,15 @@ def own_mock() -> Iterator[RunningMock]:
         yield mock
 
 
-def run_newman(newman: str, mock: RunningMock, token: str, tmp_path: Path,
-               collection: Path = POSTMAN_DIR / COLLECTION_FILE, *, reset: bool = True,
-               ) -> tuple[int, dict[str, Any], str]:
+def run_newman(
+    newman: str,
+    mock: RunningMock,
+    token: str,
+    tmp_path: Path,
+    collection: Path = POSTMAN_DIR / COLLECTION_FILE,
+    *,
+    reset: bool = True,
+) -> tuple[int, dict[str, Any], str]:
     if reset:
         mock.reset()
     environment = committed(ENVIRONMENT_FILE)
@@ -300,9 +325,24 @@ def run_newman(newman: str, mock: RunningMock, token: str, tmp_path: Path,
     env_file.write_text(json.dumps(environment), encoding="utf-8")
     report_file = tmp_path / "report.json"
     run = subprocess.run(
-        [newman, "run", str(collection), "-e", str(env_file), "--reporters", "cli,json",
-         "--reporter-json-export", str(report_file), "--color", "off", "--disable-unicode"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            newman,
+            "run",
+            str(collection),
+            "-e",
+            str(env_file),
+            "--reporters",
+            "cli,json",
+            "--reporter-json-export",
+            str(report_file),
+            "--color",
+            "off",
+            "--disable-unicode",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return run.returncode, json.loads(report_file.read_text(encoding="utf-8"))["run"], run.stdout + run.stderr
 
@@ -445,8 +485,13 @@ def readme_checkout(tmp_path: Path, mock: RunningMock, *, npm_ci: bool) -> Path:
 
 def run_readme_command(checkout: Path, token: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", "-c", readme_newman_command()], cwd=checkout, env={**os.environ, "TOKEN": token},
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+        ["bash", "-c", readme_newman_command()],
+        cwd=checkout,
+        env={**os.environ, "TOKEN": token},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 

@@ -20,7 +20,10 @@ RULESET = ROOT / ".spectral.yaml"
 def spectral(binary: str, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [binary, "lint", str(target), "--ruleset", str(RULESET), "--fail-severity", "error", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -52,8 +55,10 @@ def test_ruleset_catches_a_broken_spec(spectral_bin: str, tmp_path: Path) -> Non
     assert run.returncode == 1, run.stdout + run.stderr
     errors = {(r["code"], ".".join(map(str, r["path"]))) for r in json.loads(run.stdout) if r["severity"] == 0}
     assert {code for code, _ in errors} >= {
-        "operation-operationId-unique", "dentare-operation-401",
-        "dentare-write-body-required", "dentare-error-json",
+        "operation-operationId-unique",
+        "dentare-operation-401",
+        "dentare-write-body-required",
+        "dentare-error-json",
     }, errors
     assert ("dentare-operation-401", "paths./me.json.get.responses") in errors
     assert ("dentare-error-json", "components.responses.NotFound.content") in errors

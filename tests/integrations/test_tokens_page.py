@@ -28,8 +28,9 @@ def test_create_use_and_revoke_a_token_in_the_browser(reset_mock: Any, require_t
     account_id = httpx.get(f"{root}/__mock/accounts").json()["data"][-1]["id"]
     before = httpx.get(f"{root}/__mock/accounts/{account_id}/tokens").json()["data"]
 
-    run = subprocess.run([node, str(SCRIPT), root, str(account_id), chromium],
-                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [node, str(SCRIPT), root, str(account_id), chromium], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -48,7 +49,9 @@ def test_create_use_and_revoke_a_token_in_the_browser(reset_mock: Any, require_t
     assert report["status_after_revoke"] == "Revoked"
     assert report["revoke_button_hidden"] is True, "a revoked token cannot be revoked (or re-enabled) again"
     assert report["me_after_revoke"] == {
-        "status": 401, "www_authenticate": "Bearer", "body": {"error": "Unauthorized"},
+        "status": 401,
+        "www_authenticate": "Bearer",
+        "body": {"error": "Unauthorized"},
     }
     assert report["error_shown"] is False
     assert report["failed"] == [] and report["console_errors"] == []
@@ -69,9 +72,7 @@ def test_page_is_self_contained_and_locked_down(mock_server: Any) -> None:
     html = response.text
     assert not re.search(r"""(?i)\b(src|href)\s*=""", html), "the page loads no other file"
     assert not re.search(r"(?i)\b(https?:)?//[a-z0-9]", html), "an absolute URL in the page"
-    policy = dict(
-        part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";")
-    )
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";"))
     assert policy["default-src"] == "'none'"
     assert policy["connect-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"

@@ -74,7 +74,10 @@ def run_proxy(upstream: str) -> Iterator[RunningProxy]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     proxy = RunningProxy(f"http://127.0.0.1:{port}", process)
 
@@ -120,12 +123,21 @@ def test_the_real_mock_conforms(reset_mock: Any) -> None:
         with httpx.Client(headers=auth) as client:
             assert client.get(f"{base}/me.json").status_code == 200
             full = {
-                "first_name": "Марија", "last_name": "Hoxha", "email": "maria@example.com",
-                "phone": "+355691234567", "phone_country": "AL", "birthdate": "1990-05-15", "gender": "female",
-                "personal_no": "I90515123A", "locale": "sq", "external_id": "ext_proxy_1", "allergies": "ë, ç",
+                "first_name": "Марија",
+                "last_name": "Hoxha",
+                "email": "maria@example.com",
+                "phone": "+355691234567",
+                "phone_country": "AL",
+                "birthdate": "1990-05-15",
+                "gender": "female",
+                "personal_no": "I90515123A",
+                "locale": "sq",
+                "external_id": "ext_proxy_1",
+                "allergies": "ë, ç",
             }
-            created = client.post(f"{base}/patients", json=full,
-                                  headers={"Content-Type": "application/json; charset=utf-8"})
+            created = client.post(
+                f"{base}/patients", json=full, headers={"Content-Type": "application/json; charset=utf-8"}
+            )
             assert created.status_code == 201
             assert created.json()["data"]["first_name"] == "Марија", "bodies pass through unchanged"
             patient_id = created.json()["data"]["id"]
@@ -133,14 +145,19 @@ def test_the_real_mock_conforms(reset_mock: Any) -> None:
             through = client.get(f"{base}/patients/{patient_id}")
             assert (through.status_code, through.json()) == (direct.status_code, direct.json())
             assert through.headers["content-type"] == direct.headers["content-type"]
-            assert client.get(f"{base}/patients/{patient_id}", params={"fields": "allergies,vip", "lang": "mk"}
-                              ).status_code == 200
+            assert (
+                client.get(
+                    f"{base}/patients/{patient_id}", params={"fields": "allergies,vip", "lang": "mk"}
+                ).status_code
+                == 200
+            )
             listed = client.get(f"{base}/patients", params={"q": "hoxha", "per_page": 5, "page": 1})
             assert listed.status_code == 200
             assert client.patch(f"{base}/patients/{patient_id}", json={"is_active": False}).status_code == 200
             assert client.get(f"{base}/patients", params={"is_active": "false"}).status_code == 200
-            taken = client.post(f"{base}/patients", json={"first_name": "A", "last_name": "B",
-                                                          "external_id": "ext_proxy_1"})
+            taken = client.post(
+                f"{base}/patients", json={"first_name": "A", "last_name": "B", "external_id": "ext_proxy_1"}
+            )
             assert taken.status_code == 422  # a valid request, a documented answer
             assert client.get(f"{base}/patients/999999999").status_code == 404
         lines = proxy.stop()
@@ -206,8 +223,13 @@ def test_bad_requests_edge_answers_and_errors() -> None:
 
 @pytest.mark.parametrize("upstream", ["ftp://example.test", "dentare.io"])
 def test_a_bad_upstream_url_exits_2(upstream: str) -> None:
-    run = subprocess.run([sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
     assert "--upstream must be an http(s) URL" in run.stderr
 
@@ -244,15 +266,20 @@ def test_requests_the_validator_cannot_read_are_forwarded_and_counted(reset_mock
         ({"Content-Type": "application/json"}, b'{"first_name": "\xff"}'),
         ({"Content-Type": "application/json"}, b'{"first_name": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
         ({"Content-Type": ";;;"}, b"{}"),
-        ({"Content-Type": "application/json"}, b'{"first_name": "A", "last_name": "B", "preferred_doctor_id": '
-         + b"1" * 5000 + b"}"),
+        (
+            {"Content-Type": "application/json"},
+            b'{"first_name": "A", "last_name": "B", "preferred_doctor_id": ' + b"1" * 5000 + b"}",
+        ),
     ]
     with run_proxy(reset_mock.root_url) as proxy:
-        answers = [httpx.post(f"{proxy.url}/api/v1/patients", headers={**auth, **extra}, content=body)
-                   for extra, body in bodies]
+        answers = [
+            httpx.post(f"{proxy.url}/api/v1/patients", headers={**auth, **extra}, content=body)
+            for extra, body in bodies
+        ]
         proxy.stop()
-    direct = [httpx.post(f"{reset_mock.base_url}/patients", headers={**auth, **extra}, content=body)
-              for extra, body in bodies]
+    direct = [
+        httpx.post(f"{reset_mock.base_url}/patients", headers={**auth, **extra}, content=body) for extra, body in bodies
+    ]
     assert [a.status_code for a in answers] == [d.status_code for d in direct]
     assert all(a.status_code < 500 for a in answers)
     assert proxy.summary().startswith("dentare-mock proxy: 4 exchanges checked: 4 requests")

@@ -31,18 +31,23 @@ from tests.support import FIXTURES_DIR, SPEC_PATH, load_tokens
 TOKENS = load_tokens()
 MARIA = 4821  # account 1
 READS = (
-    "/patients", "/patients?q=hoxha", "/patients?is_active=false", "/patients?per_page=5&page=2",
-    "/patients?lang=mk", "/patients?email=maria@example.com", f"/patients/{MARIA}",
-    f"/patients/{MARIA}?fields=allergies,vip,preferences", f"/patients/{MARIA}?lang=mk", "/me.json",
+    "/patients",
+    "/patients?q=hoxha",
+    "/patients?is_active=false",
+    "/patients?per_page=5&page=2",
+    "/patients?lang=mk",
+    "/patients?email=maria@example.com",
+    f"/patients/{MARIA}",
+    f"/patients/{MARIA}?fields=allergies,vip,preferences",
+    f"/patients/{MARIA}?lang=mk",
+    "/me.json",
 )
 
 
 ADMIN_KEY = "answers-test"  # the test client is not a loopback client: the control API wants the key
 
 
-def _app(
-    answer_cache: bool = True, profile: dict[str, str] | None = None, state_file: Path | None = None
-) -> Starlette:
+def _app(answer_cache: bool = True, profile: dict[str, str] | None = None, state_file: Path | None = None) -> Starlette:
     settings = MockSettings(
         fixtures_dir=FIXTURES_DIR, answer_cache=answer_cache, admin_key=ADMIN_KEY, state_file=state_file
     )
@@ -95,8 +100,10 @@ def _fresh(app: Starlette) -> dict[str, bytes]:
 def test_reads_are_kept_and_given_again(app: Starlette, client: TestClient) -> None:
     first = _read_all(client)
     assert len(app.state.answers) == len(READS)
-    with mock.patch.object(MemoryBackend, "list_patients", side_effect=AssertionError("not kept")), \
-         mock.patch.object(MemoryBackend, "get_patient", side_effect=AssertionError("not kept")):
+    with (
+        mock.patch.object(MemoryBackend, "list_patients", side_effect=AssertionError("not kept")),
+        mock.patch.object(MemoryBackend, "get_patient", side_effect=AssertionError("not kept")),
+    ):
         assert _read_all(client) == first
 
 
@@ -110,10 +117,17 @@ def test_create_is_seen_by_the_next_read(app: Starlette, client: TestClient) -> 
     assert after != before and after == _fresh(app)
 
 
-@pytest.mark.parametrize("change", [
-    {"first_name": "Mariana"}, {"email": "m.hoxha@example.com"}, {"is_active": False}, {"locale": "mk"},
-    {"allergies": "Latex"}, {"first_name": "Maria"},  # as stored: a no-op
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"first_name": "Mariana"},
+        {"email": "m.hoxha@example.com"},
+        {"is_active": False},
+        {"locale": "mk"},
+        {"allergies": "Latex"},
+        {"first_name": "Maria"},  # as stored: a no-op
+    ],
+)
 def test_a_change_is_seen_by_the_next_read(app: Starlette, client: TestClient, change: dict[str, Any]) -> None:
     _read_all(client)
     response = client.patch(f"/patients/{MARIA}", json=change)
@@ -154,8 +168,11 @@ def test_reset_and_state_load_are_seen(app: Starlette, client: TestClient) -> No
 def test_csv_import_is_seen(app: Starlette, client: TestClient) -> None:
     _read_all(client)
     total = client.get("/patients").json()["meta"]["total"]
-    response = client.post("http://127.0.0.1/__mock/accounts/1/import", content=b"first_name,last_name\nIra,Hoxha\n",
-                           headers={"Content-Type": "text/csv"})
+    response = client.post(
+        "http://127.0.0.1/__mock/accounts/1/import",
+        content=b"first_name,last_name\nIra,Hoxha\n",
+        headers={"Content-Type": "text/csv"},
+    )
     assert response.status_code == 201, response.text
     assert client.get("/patients").json()["meta"]["total"] == total + 1
     assert _read_all(client) == _fresh(app)
@@ -194,8 +211,11 @@ def test_each_user_and_account_gets_its_own_answer(app: Starlette) -> None:
     account["users"].append({"id": 99, "name": "Second User", "email": None, "role": "admin", "avatar_url": None})
     account["tokens"].append({"id": 99, "name": "second", "user_id": 99, "token": "dnt_" + "s" * 40})
     asyncio.run(app.state.backend.replace(document))
-    with _client(app, TOKENS[1].token) as first, _client(app, "dnt_" + "s" * 40) as second, \
-         _client(app, TOKENS[2].token) as other:
+    with (
+        _client(app, TOKENS[1].token) as first,
+        _client(app, "dnt_" + "s" * 40) as second,
+        _client(app, TOKENS[2].token) as other,
+    ):
         assert first.get("/me.json").json()["id"] == 1
         assert second.get("/me.json").json()["id"] == 99
         assert first.get("/me.json").json()["id"] == 1
@@ -265,12 +285,23 @@ def _steps(rng: random.Random, n: int) -> Iterator[tuple[str, str, Any, int]]:
             body = {"first_name": rng.choice(names), "last_name": rng.choice(names)}
             yield "POST", "/patients", body, account
         elif roll < 0.88:
-            change = rng.choice(({"first_name": rng.choice(names)}, {"is_active": rng.random() < 0.5},
-                                 {"email": f"x{rng.randrange(99)}@example.com"}, {"locale": "mk"}, {}))
+            change = rng.choice(
+                (
+                    {"first_name": rng.choice(names)},
+                    {"is_active": rng.random() < 0.5},
+                    {"email": f"x{rng.randrange(99)}@example.com"},
+                    {"locale": "mk"},
+                    {},
+                )
+            )
             yield "PATCH", f"/patients/{rng.choice((MARIA, 4822, 4823, 4830, 4841))}", change, account
         elif roll < 0.93:
-            yield "IMPORT", f"http://127.0.0.1/__mock/accounts/{account}/import", \
-                f"first_name,last_name\n{rng.choice(names)},{rng.choice(names)}\n".encode(), account
+            yield (
+                "IMPORT",
+                f"http://127.0.0.1/__mock/accounts/{account}/import",
+                f"first_name,last_name\n{rng.choice(names)},{rng.choice(names)}\n".encode(),
+                account,
+            )
         elif roll < 0.96:
             yield "RESET", "http://127.0.0.1/__mock/reset", None, account
         else:

@@ -73,6 +73,7 @@ def test_me_is_the_token_owner(api: Any) -> None:
 
 # -- pagination -------------------------------------------------------------------------------
 
+
 def test_default_page_is_20_in_ascending_id_order(api: Any) -> None:
     body = api(account=1).get("/patients").json()
     assert body["meta"]["page"] == 1 and body["meta"]["per_page"] == 20
@@ -122,12 +123,30 @@ def test_per_page_100_is_allowed_and_unknown_parameters_ignored(api: Any) -> Non
 
 # -- search, filters, archive --------------------------------------------------------------------
 
+
 def test_q_matches_name_email_phone_and_personal_number(api: Any) -> None:
     client = api(account=1)
-    target = create(client, first_name="Dëshira", last_name="Çelaj", email="d.celaj@example.al",
-                    phone="069 887 6543", phone_country="AL", personal_no="J95123456K")
-    for q in ("DËSHIRA", "deshira", "celaj", "ÇELAJ", "Дешира", "d.celaj@example", "8876543",
-              "069 887", "355698876", "j95123456k"):
+    target = create(
+        client,
+        first_name="Dëshira",
+        last_name="Çelaj",
+        email="d.celaj@example.al",
+        phone="069 887 6543",
+        phone_country="AL",
+        personal_no="J95123456K",
+    )
+    for q in (
+        "DËSHIRA",
+        "deshira",
+        "celaj",
+        "ÇELAJ",
+        "Дешира",
+        "d.celaj@example",
+        "8876543",
+        "069 887",
+        "355698876",
+        "j95123456k",
+    ):
         assert target["id"] in ids(client.get("/patients", params={"q": q})), q
     assert target["id"] not in ids(client.get("/patients", params={"q": "zzzqqqxxx"}))
 
@@ -164,6 +183,7 @@ def test_archived_are_out_by_default_and_alone_with_is_active_false(api: Any) ->
 
 
 # -- expansion and localization -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("path", ["/patients/4821", "/patients?external_id=&q=hoxha"])
 def test_fields_given_twice_means_a_comma_separated_list(api: Any, path: str) -> None:
@@ -212,6 +232,7 @@ def test_lang_localizes_display_fields_by_script(api: Any) -> None:
 
 # -- scoping ----------------------------------------------------------------------------------------
 
+
 def test_other_accounts_patient_is_exactly_not_found(api: Any) -> None:
     owner, other = api(account=1), api(account=2)
     patient = create(owner, email="scoped@example.com", external_id="ext-scoped", personal_no="SCOPE-1")
@@ -233,6 +254,7 @@ def test_ids_that_cannot_exist_are_404(api: Any, raw_id: str) -> None:
 
 
 # -- writes: 422, PATCH semantics, phones -------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("body", "errors"),
@@ -285,8 +307,12 @@ def test_patch_is_partial_null_clears_and_timestamps_behave(api: Any) -> None:
 def test_rejected_patch_changes_nothing(api: Any) -> None:
     client = api(account=1)
     before = client.get("/patients/4821").json()["data"]
-    for body in ({"email": "bad", "first_name": "Changed"}, {"created_at": "2020-01-01T00:00:00Z"},
-                 {"last_name": None}, {"phone": "123"}):
+    for body in (
+        {"email": "bad", "first_name": "Changed"},
+        {"created_at": "2020-01-01T00:00:00Z"},
+        {"last_name": None},
+        {"phone": "123"},
+    ):
         assert client.patch("/patients/4821", json=body).status_code == 422, body
     assert client.get("/patients/4821").json()["data"] == before
 
@@ -339,12 +365,16 @@ def test_text_round_trips_exactly(api: Any) -> None:
 
 # -- HTTP plumbing -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("PUT", "/patients/4821", "GET, PATCH"),
-    ("DELETE", "/patients/4821", "GET, PATCH"),
-    ("DELETE", "/patients", "GET, POST"),
-    ("PUT", "/me.json", "GET"),
-])
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/patients/4821", "GET, PATCH"),
+        ("DELETE", "/patients/4821", "GET, PATCH"),
+        ("DELETE", "/patients", "GET, POST"),
+        ("PUT", "/me.json", "GET"),
+    ],
+)
 def test_put_and_delete_are_405_with_allow(api: Any, method: str, path: str, allow: str) -> None:
     response = api(account=1).request(method, path)
     assert response.status_code == 405
@@ -357,15 +387,18 @@ def test_unknown_path_is_404_json(api: Any) -> None:
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
 
 
-@pytest.mark.parametrize(("headers", "content", "status"), [
-    (JSON, b"{not json", 400),
-    (JSON, b"", 400),
-    (JSON, b"\xff\xfe{}", 400),
-    ({"Content-Type": "text/plain"}, b'{"first_name":"A","last_name":"B"}', 415),
-    ({}, b'{"first_name":"A","last_name":"B"}', 415),
-    ({"Content-Type": "application/x-www-form-urlencoded"}, b"first_name=A&last_name=B", 415),
-    ({"Content-Type": "application/json; charset=latin-1"}, b'{"first_name":"A","last_name":"B"}', 415),
-])
+@pytest.mark.parametrize(
+    ("headers", "content", "status"),
+    [
+        (JSON, b"{not json", 400),
+        (JSON, b"", 400),
+        (JSON, b"\xff\xfe{}", 400),
+        ({"Content-Type": "text/plain"}, b'{"first_name":"A","last_name":"B"}', 415),
+        ({}, b'{"first_name":"A","last_name":"B"}', 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"first_name=A&last_name=B", 415),
+        ({"Content-Type": "application/json; charset=latin-1"}, b'{"first_name":"A","last_name":"B"}', 415),
+    ],
+)
 def test_bad_bodies_get_the_error_shape(api: Any, headers: dict[str, str], content: bytes, status: int) -> None:
     client = api(account=1)
     before = client.get("/patients?per_page=1").json()["meta"]["total"]
@@ -377,7 +410,8 @@ def test_bad_bodies_get_the_error_shape(api: Any, headers: dict[str, str], conte
 
 def test_charset_utf8_is_accepted(api: Any) -> None:
     response = api(account=1).post(
-        "/patients", headers={"Content-Type": "application/json; charset=utf-8"},
+        "/patients",
+        headers={"Content-Type": "application/json; charset=utf-8"},
         content='{"first_name":"Ëndrit","last_name":"Çela"}'.encode(),
     )
     assert response.status_code == 201

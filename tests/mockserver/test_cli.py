@@ -17,7 +17,10 @@ def test_banner_curl_works_as_printed() -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/__mock/accounts", process=process)
@@ -38,7 +41,11 @@ def test_banner_curl_works_as_printed() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mockserver.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "mockserver.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -87,7 +94,10 @@ def _banner_of(*args: str) -> str:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "warning", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/__mock/accounts", process=process)
@@ -131,6 +141,7 @@ def test_banner_says_how_to_get_a_token_when_no_fixture_token_is_live(tmp_path: 
     banner = _banner_of("--state-file", str(state))
     assert "Bearer" not in banner and "No fixture token is live" in banner and "/__mock/tokens" in banner
 
+
 def test_workers_with_the_memory_store_are_refused_with_the_reason() -> None:
     result = run_cli("--workers", "2", "--port", str(free_port()))
     assert result.returncode == 2
@@ -143,8 +154,9 @@ def test_workers_with_the_memory_store_are_refused_with_the_reason() -> None:
 def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
     result = run_cli("--store", f"postgresql://nobody@127.0.0.1:{free_port()}/none", "--port", str(free_port()))
     assert result.returncode == 2
-    assert re.fullmatch(r"dentare-mock: error: cannot connect to postgresql://nobody@127\.0\.0\.1:\d+/none: .*\n",
-                        result.stderr)
+    assert re.fullmatch(
+        r"dentare-mock: error: cannot connect to postgresql://nobody@127\.0\.0\.1:\d+/none: .*\n", result.stderr
+    )
 
 
 def test_a_state_file_with_the_postgresql_store_is_refused(tmp_path: Path) -> None:
@@ -165,13 +177,15 @@ def test_a_bad_profile_is_one_line_naming_the_choices_and_exit_2(tmp_path: Path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert re.fullmatch(
         r"dentare-mock: error: .*profile\.yaml: list_order: no alternative 'sideways'; "
-        r"choose one of id_ascending, newest_first\n", result.stderr,
+        r"choose one of id_ascending, newest_first\n",
+        result.stderr,
     )
     profile.write_text("decisions:\n  list_ordre: newest_first\n", encoding="utf-8")
     result = run_cli("--profile", str(profile), "--port", str(free_port()))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert re.fullmatch(r"dentare-mock: error: .*no decision point 'list_ordre'; the spec's are list_order, .*\n",
-                        result.stderr)
+    assert re.fullmatch(
+        r"dentare-mock: error: .*no decision point 'list_ordre'; the spec's are list_order, .*\n", result.stderr
+    )
 
 
 def test_an_unreadable_profile_is_one_line_and_exit_2(tmp_path: Path) -> None:

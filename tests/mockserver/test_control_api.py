@@ -59,8 +59,10 @@ def test_a_bad_state_document_changes_nothing(reset_mock: Any, tokens: Any) -> N
         assert response.status_code == 422, bad
         assert response.json()["error"] == "Validation failed"
     assert httpx.get(f"{base}/patients", headers=headers).json() == before
-    assert httpx.put(f"{root}/__mock/state", content=b"{nope", headers={"Content-Type": "application/json"}
-                     ).status_code == 400
+    assert (
+        httpx.put(f"{root}/__mock/state", content=b"{nope", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,12 +77,17 @@ def test_a_state_document_is_checked_like_the_api_before_it_replaces_anything(
     bad = {**state, "patients": [*state["patients"][:3], {**target, **change}, *state["patients"][4:]]}
     response = httpx.put(f"{root}/__mock/state", json=bad)
     assert response.status_code == 422, response.text
-    assert response.json() == {"error": "Validation failed",
-                               "errors": {f"patients[id={target['id']}].{field}": [message]}}
+    assert response.json() == {
+        "error": "Validation failed",
+        "errors": {f"patients[id={target['id']}].{field}": [message]},
+    }
     assert httpx.get(f"{root}/__mock/state").json() == state, "nothing was replaced"
     everything = "allergies,preferences,medical_issues,vip,vip_start_date,vip_expiration_date"
-    listed = httpx.get(f"{base}/patients", params={"fields": everything, "per_page": 100},
-                       headers={"Authorization": f"Bearer {tokens[1].token}"})
+    listed = httpx.get(
+        f"{base}/patients",
+        params={"fields": everything, "per_page": 100},
+        headers={"Authorization": f"Bearer {tokens[1].token}"},
+    )
     assert listed.status_code == 200
 
 
@@ -90,8 +97,11 @@ def test_state_document_tokens_and_users_are_checked(reset_mock: Any) -> None:
     account = state["accounts"][0]
     token = account["tokens"][0]
     user = account["users"][0]
-    bad_account = {**account, "tokens": [{**token, "name": "x" * 50_000}, *account["tokens"][1:]],
-                   "users": [{**user, "avatar_url": "not a url"}, *account["users"][1:]]}
+    bad_account = {
+        **account,
+        "tokens": [{**token, "name": "x" * 50_000}, *account["tokens"][1:]],
+        "users": [{**user, "avatar_url": "not a url"}, *account["users"][1:]],
+    }
     response = httpx.put(f"{root}/__mock/state", json={**state, "accounts": [bad_account, *state["accounts"][1:]]})
     assert response.status_code == 422
     assert response.json()["errors"] == {
@@ -112,8 +122,9 @@ def test_reset_keeps_a_revoked_fixture_token_revoked(reset_mock: Any, tokens: An
         assert httpx.request("DELETE", f"{root}/__mock/tokens/{token_id}", json={}).status_code == 200
         assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 200
         assert httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {second}"}).status_code == 401
-        assert httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"}
-                         ).status_code == 200, "a token created before a reset keeps working"
+        assert (
+            httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"}).status_code == 200
+        ), "a token created before a reset keeps working"
     finally:
         # This session's mock keeps the revocation for good: give the token back by loading a state
         # in which it is live (PUT /__mock/state replaces tokens as the document says).

@@ -333,7 +333,10 @@ def _(m: Mock) -> None:
     created = m.create()
     data = m.read(f"/patients/{created['id']}?fields={','.join(UNSET)}")["data"]
     assert {name: data.get(name, "absent") for name in UNSET} == {
-        "allergies": None, "vip": False, "preferences": {}, "medical_issues": [],
+        "allergies": None,
+        "vip": False,
+        "preferences": {},
+        "medical_issues": [],
     }
 
 
@@ -523,8 +526,9 @@ def _(m: Mock) -> None:
     assert errors_of(m.post("/patients", json={"first_name": "A", "last_name": "B", "external_id": "ext-1"})) == {
         "external_id": ["has already been taken"]
     }
-    other = m.as_account(OTHER_ACCOUNT).post("/patients", json={"first_name": "A", "last_name": "B",
-                                                                 "external_id": "ext-1"})
+    other = m.as_account(OTHER_ACCOUNT).post(
+        "/patients", json={"first_name": "A", "last_name": "B", "external_id": "ext-1"}
+    )
     assert other.status_code == 201
 
 
@@ -536,16 +540,21 @@ def _(m: Mock) -> None:
     assert m.patch(f"/patients/{third['id']}", json={"external_id": "ext-1"}).status_code == 200
     assert m.patch(f"/patients/{first['id']}", json={"external_id": None}).status_code == 200
     assert sorted(m.ids("/patients?external_id=ext-1")) == [second["id"], third["id"]]
-    imported = asyncio.run(m.app.state.importer.import_into(
-        m.app.state.backend, 1, b"first_name,last_name,external_id\nA,B,ext-1\nC,D,ext-1\n"
-    ))
+    imported = asyncio.run(
+        m.app.state.importer.import_into(
+            m.app.state.backend, 1, b"first_name,last_name,external_id\nA,B,ext-1\nC,D,ext-1\n"
+        )
+    )
     assert len(imported) == 2 and m.total("/patients?external_id=ext-1") == 4
 
 
 @check("type_coercion", "reject")
 def _(m: Mock) -> None:
-    for field, value, message in (("first_name", 12345, "is invalid"), ("preferred_doctor_id", "7", "is not a number"),
-                                  ("is_active", "true", "is not included in the list")):
+    for field, value, message in (
+        ("first_name", 12345, "is invalid"),
+        ("preferred_doctor_id", "7", "is not a number"),
+        ("is_active", "true", "is not included in the list"),
+    ):
         body = {"first_name": "A", "last_name": "B", field: value}
         assert errors_of(m.post("/patients", json=body)) == {field: [message]}
 
@@ -558,8 +567,10 @@ def _(m: Mock) -> None:
     patched = m.patch(f"/patients/{created['id']}", json={"last_name": 3.5}).json()["data"]
     assert patched["last_name"] == "3.5"
     # Only text fields cast: an integer or boolean field still takes its own type only.
-    for field, value, message in (("preferred_doctor_id", "7", "is not a number"),
-                                  ("is_active", "true", "is not included in the list")):
+    for field, value, message in (
+        ("preferred_doctor_id", "7", "is not a number"),
+        ("is_active", "true", "is not included in the list"),
+    ):
         body = {"first_name": "A", "last_name": "B", field: value}
         assert errors_of(m.post("/patients", json=body)) == {field: [message]}
 
@@ -734,8 +745,9 @@ def _(m: Mock) -> None:
     created = m.create(phone="069 123 4567")
     assert (created["phone"], created["phone_e164"]) == ("069 123 4567", None)
     assert m.read(f"/patients/{created['id']}")["data"]["phone_country"] is None
-    assert errors_of(m.post("/patients", json={"first_name": "A", "last_name": "B", "phone": "123",
-                                               "phone_country": "AL"})) == {"phone": ["is invalid"]}
+    assert errors_of(
+        m.post("/patients", json={"first_name": "A", "last_name": "B", "phone": "123", "phone_country": "AL"})
+    ) == {"phone": ["is invalid"]}
 
 
 @check("phone_country_stored", "derived")
@@ -814,7 +826,8 @@ def _(m: Mock) -> None:
     assert unauthorized.json() == {"error": "Unauthorized"} and unauthorized.headers["www-authenticate"] == "Bearer"
     assert m.get("/patients/999999").json() == {"error": "Not Found"}
     assert m.get("/patients?page=0").json() == {
-        "error": "Validation failed", "errors": {"page": ["must be greater than or equal to 1"]}
+        "error": "Validation failed",
+        "errors": {"page": ["must be greater than or equal to 1"]},
     }
 
 
@@ -829,7 +842,8 @@ def _(m: Mock) -> None:
     other = m.as_account(OTHER_ACCOUNT).get(f"/patients/{MARIA}")
     assert other.status_code == 404 and other.json() == {"error": "Patient not found"}
     assert m.get("/patients?page=0").json() == {
-        "error": "Invalid request", "errors": {"page": ["must be greater than or equal to 1"]}
+        "error": "Invalid request",
+        "errors": {"page": ["must be greater than or equal to 1"]},
     }
     m.create(external_id="ext-1")
     taken = m.post("/patients", json={"first_name": "A", "last_name": "B", "external_id": "ext-1"}).json()
@@ -906,7 +920,8 @@ def test_a_renamed_point_stops_start_up(tmp_path: Path) -> None:
 def test_only_decisions_py_reads_the_profile() -> None:
     """Point and alternative names are read in mockserver/decisions.py alone."""
     readers = [
-        path.relative_to(ROOT).as_posix() for path in (ROOT / "mockserver").rglob("*.py")
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "mockserver").rglob("*.py")
         if re.search(r"\.chose\b|\.choices\b|profile\[", path.read_text(encoding="utf-8"))
     ]
     assert readers == ["mockserver/decisions.py"]
@@ -922,12 +937,15 @@ def test_a_profile_file_is_read_once_with_the_spec(tmp_path: Path) -> None:
     assert found == sorted(found, reverse=True)
 
 
-@pytest.mark.parametrize("bad", [
-    ("decisions:\n  list_order: sideways\n", "list_order: no alternative 'sideways'; choose one of id_ascending"),
-    ("decisions:\n  list_ordre: newest_first\n", "no decision point 'list_ordre'; the spec's are list_order"),
-    ("decisions: [\n", "is not valid YAML"),
-    ("list_order: newest_first\n", "expected a mapping with `decisions:"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("decisions:\n  list_order: sideways\n", "list_order: no alternative 'sideways'; choose one of id_ascending"),
+        ("decisions:\n  list_ordre: newest_first\n", "no decision point 'list_ordre'; the spec's are list_order"),
+        ("decisions: [\n", "is not valid YAML"),
+        ("list_order: newest_first\n", "expected a mapping with `decisions:"),
+    ],
+)
 def test_a_bad_profile_stops_create_app(tmp_path: Path, bad: tuple[str, str]) -> None:
     text, message = bad
     profile = tmp_path / "profile.yaml"
@@ -940,28 +958,64 @@ def test_a_bad_profile_stops_create_app(tmp_path: Path, bad: tuple[str, str]) ->
 
 TOKEN = load_tokens()[1].token
 CORPUS: list[tuple[str, str, Any]] = [  # (method, path, JSON body or raw bytes)
-    ("GET", "/me.json", None), ("GET", "/me.json?lang=mk", None), ("GET", "/me.json?lang=de", None),
-    ("GET", "/patients", None), ("GET", "/patients?per_page=3&page=2", None), ("GET", "/patients?page=999", None),
-    ("GET", "/patients?per_page=500", None), ("GET", "/patients?page=0&per_page=abc", None),
+    ("GET", "/me.json", None),
+    ("GET", "/me.json?lang=mk", None),
+    ("GET", "/me.json?lang=de", None),
+    ("GET", "/patients", None),
+    ("GET", "/patients?per_page=3&page=2", None),
+    ("GET", "/patients?page=999", None),
+    ("GET", "/patients?per_page=500", None),
+    ("GET", "/patients?page=0&per_page=abc", None),
     ("GET", "/patients?is_active=false&fields=allergies,vip,preferences", None),
-    ("GET", "/patients?is_active=maybe", None), ("GET", "/patients?q=hoxha&lang=mk", None),
-    ("GET", "/patients?q=стојановски", None), ("GET", "/patients?email=MARIA@example.com", None),
-    ("GET", "/patients?phone=069123", None), ("GET", "/patients?utm_source=x&page=1&page=2", None),
-    ("GET", "/patients?fields=shoe_size", None), ("GET", "/patients?lang=de", None),
-    ("GET", f"/patients/{MARIA}", None), ("GET", f"/patients/{MARIA}?fields=allergies,nope&lang=mk", None),
-    ("GET", f"/patients/{MARIA}?fields=vip&fields=medical_issues", None), ("GET", "/patients/abc", None),
-    ("GET", "/patients/0", None), ("GET", "/patients/999999", None), ("PUT", f"/patients/{MARIA}", {}),
+    ("GET", "/patients?is_active=maybe", None),
+    ("GET", "/patients?q=hoxha&lang=mk", None),
+    ("GET", "/patients?q=стојановски", None),
+    ("GET", "/patients?email=MARIA@example.com", None),
+    ("GET", "/patients?phone=069123", None),
+    ("GET", "/patients?utm_source=x&page=1&page=2", None),
+    ("GET", "/patients?fields=shoe_size", None),
+    ("GET", "/patients?lang=de", None),
+    ("GET", f"/patients/{MARIA}", None),
+    ("GET", f"/patients/{MARIA}?fields=allergies,nope&lang=mk", None),
+    ("GET", f"/patients/{MARIA}?fields=vip&fields=medical_issues", None),
+    ("GET", "/patients/abc", None),
+    ("GET", "/patients/0", None),
+    ("GET", "/patients/999999", None),
+    ("PUT", f"/patients/{MARIA}", {}),
     ("DELETE", f"/patients/{MARIA}", None),
     ("POST", "/patients", {"first_name": "Ana", "last_name": "Hoxha"}),
-    ("POST", "/patients", {"first_name": " Ana ", "last_name": "Çela", "phone": "069 123 4567", "phone_country": "al",
-                           "external_id": "e-1", "blood_type": "XYZ", "nickname": "x"}),
-    ("POST", "/patients", {"first_name": "Ѓорѓи", "last_name": "Стојановски", "phone": "070 123 456",
-                           "external_id": "e-1", "preferred_doctor_id": 0}),
+    (
+        "POST",
+        "/patients",
+        {
+            "first_name": " Ana ",
+            "last_name": "Çela",
+            "phone": "069 123 4567",
+            "phone_country": "al",
+            "external_id": "e-1",
+            "blood_type": "XYZ",
+            "nickname": "x",
+        },
+    ),
+    (
+        "POST",
+        "/patients",
+        {
+            "first_name": "Ѓорѓи",
+            "last_name": "Стојановски",
+            "phone": "070 123 456",
+            "external_id": "e-1",
+            "preferred_doctor_id": 0,
+        },
+    ),
     ("POST", "/patients", {"first_name": "x" * 300, "last_name": "B\x00"}),
     ("POST", "/patients", {"first_name": "", "last_name": "B", "email": "nope"}),
-    ("POST", "/patients", b"{nope"), ("POST", "/patients", b'{"first_name": "A", "last_name": "B"}'),
-    ("PATCH", f"/patients/{MARIA}", {}), ("PATCH", f"/patients/{MARIA}", {"is_active": False}),
-    ("GET", f"/patients/{MARIA}", None), ("GET", "/patients?is_active=false&q=hoxha", None),
+    ("POST", "/patients", b"{nope"),
+    ("POST", "/patients", b'{"first_name": "A", "last_name": "B"}'),
+    ("PATCH", f"/patients/{MARIA}", {}),
+    ("PATCH", f"/patients/{MARIA}", {"is_active": False}),
+    ("GET", f"/patients/{MARIA}", None),
+    ("GET", "/patients?is_active=false&q=hoxha", None),
     ("PATCH", f"/patients/{MARIA}", {"is_active": True, "phone": "+38970123456", "phone_country": None}),
     ("PATCH", "/patients/abc", {"first_name": "A"}),
 ]

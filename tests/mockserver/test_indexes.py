@@ -27,7 +27,9 @@ def test_digit_grams_are_the_trigrams_of_the_digits_text() -> None:
     texts = ["355691234567 0691234567", "38970123456 070123456", "38344123456", "1 0", "12345 99", "4477 04477"]
     for _ in range(3000):
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 14)))
-        national = rng.choice(("", "0" + digits[rng.randrange(len(digits) + 1):], "".join(rng.sample("0123456789", 4))))
+        national = rng.choice(
+            ("", "0" + digits[rng.randrange(len(digits) + 1) :], "".join(rng.sample("0123456789", 4)))
+        )
         texts.append(f"{digits} {national}" if national else digits)
     for text in texts:
         assert digit_grams(text) == trigrams(text, " "), text

@@ -30,8 +30,18 @@ from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, load_token
 TOKENS = load_tokens()
 AUTH1 = {"Authorization": f"Bearer {TOKENS[1].token}"}
 # Plain text fields of PatientWritable: a PATCH of each must not lose another's.
-TEXT_FIELDS = ("first_name", "last_name", "personal_no", "allergies", "medical_conditions", "emergency_contact_name",
-               "emergency_contact_relationship", "emergency_contact_phone", "insurance_provider", "insurance_id")
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "personal_no",
+    "allergies",
+    "medical_conditions",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "insurance_provider",
+    "insurance_id",
+)
 
 
 @contextlib.contextmanager
@@ -108,8 +118,9 @@ def test_concurrent_patches_over_both_processes_lose_no_field(shared: tuple[Runn
     with the stored names (first and last name were written concurrently)."""
     a, b = shared
     ids = [
-        httpx.post(f"{a.base_url}/patients", headers=AUTH1, json={"first_name": "Old", "last_name": "Name"}
-                   ).json()["data"]["id"]
+        httpx.post(f"{a.base_url}/patients", headers=AUTH1, json={"first_name": "Old", "last_name": "Name"}).json()[
+            "data"
+        ]["id"]
         for _ in range(20)
     ]
     jobs = [(i, field) for i in ids for field in TEXT_FIELDS]
@@ -121,8 +132,9 @@ def test_concurrent_patches_over_both_processes_lose_no_field(shared: tuple[Runn
     def send(n: int) -> int:
         patient_id, field = jobs[n]
         base = (a if n % 2 else b).base_url
-        return httpx.patch(f"{base}/patients/{patient_id}", headers=AUTH1, json={field: value(patient_id, field)},
-                           timeout=60).status_code
+        return httpx.patch(
+            f"{base}/patients/{patient_id}", headers=AUTH1, json={field: value(patient_id, field)}, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         statuses = list(pool.map(send, range(len(jobs))))
@@ -147,8 +159,9 @@ def test_concurrent_creates_never_share_an_external_id(shared: tuple[RunningMock
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(send, range(40)))
     assert sorted(r.status_code for r in answers) == [201] + [422] * 39
-    assert all(r.json()["errors"] == {"external_id": ["has already been taken"]} for r in answers
-               if r.status_code == 422)
+    assert all(
+        r.json()["errors"] == {"external_id": ["has already been taken"]} for r in answers if r.status_code == 422
+    )
     listed = httpx.get(f"{a.base_url}/patients", headers=AUTH1, params={"external_id": "ext-raced-once"}).json()
     assert listed["meta"]["total"] == 1
 
@@ -156,8 +169,11 @@ def test_concurrent_creates_never_share_an_external_id(shared: tuple[RunningMock
 def test_reset_keeps_revoked_tokens_revoked_in_every_process(shared: tuple[RunningMock, RunningMock]) -> None:
     a, b = shared
     second = {"Authorization": f"Bearer {TOKENS[3].live[1]}"}
-    token_id = next(t["id"] for t in httpx.get(f"{a.root_url}/__mock/accounts/3/tokens").json()["data"]
-                    if t["hint"] == TOKENS[3].live[1][:8])
+    token_id = next(
+        t["id"]
+        for t in httpx.get(f"{a.root_url}/__mock/accounts/3/tokens").json()["data"]
+        if t["hint"] == TOKENS[3].live[1][:8]
+    )
     made = httpx.post(f"{a.root_url}/__mock/accounts/3/tokens", json={"name": "kept"}).json()
     assert httpx.delete(f"{a.root_url}/__mock/tokens/{token_id}").status_code == 200
     created = httpx.post(f"{b.base_url}/patients", headers=AUTH1, json={"first_name": "Gone", "last_name": "Soon"})
@@ -209,8 +225,7 @@ def test_a_restart_keeps_the_data_and_loads_no_fixtures(new_database: Callable[[
 
 
 def test_workers_serve_one_port_from_one_database(new_database: Callable[[str], str]) -> None:
-    with spawn_mock("--store", new_database("workers"), "--workers", "2", "--log-level", "info",
-                    timeout=120) as mock:
+    with spawn_mock("--store", new_database("workers"), "--workers", "2", "--log-level", "info", timeout=120) as mock:
         created = httpx.post(f"{mock.base_url}/patients", headers=AUTH1, json={"first_name": "W", "last_name": "X"})
         assert created.status_code == 201
         for _ in range(10):  # whichever worker answers sees it
@@ -282,12 +297,17 @@ def test_concurrent_updates_through_two_pools_keep_each_row_whole(new_database: 
     async def run() -> tuple[list[int], Any]:
         await first.prepare()
         patient = await first.create_patient(1, {"first_name": "A0", "last_name": "B0", "is_active": True})
-        jobs = [(first if n % 2 else second).update_patient(
-            1, patient.id, {"first_name": f"A{n}"} if n % 3 else {"last_name": f"B{n}"}) for n in range(1, 201)]
+        jobs = [
+            (first if n % 2 else second).update_patient(
+                1, patient.id, {"first_name": f"A{n}"} if n % 3 else {"last_name": f"B{n}"}
+            )
+            for n in range(1, 201)
+        ]
         stamps = [p.updated_at for p in await asyncio.gather(*jobs)]
         conn = await asyncpg.connect(dsn)
-        row = await conn.fetchrow("SELECT first_name, last_name, names_key, key_plain_names FROM patients "
-                                  "WHERE id = $1", patient.id)
+        row = await conn.fetchrow(
+            "SELECT first_name, last_name, names_key, key_plain_names FROM patients WHERE id = $1", patient.id
+        )
         await conn.close()
         await first.close()
         await second.close()
@@ -302,8 +322,9 @@ def test_concurrent_updates_through_two_pools_keep_each_row_whole(new_database: 
     assert (row["names_key"], row["key_plain_names"]) == (probe.names_key, plain_names)
 
 
-def test_a_bulk_load_answers_as_a_plain_one(new_database: Callable[[str], str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bulk_load_answers_as_a_plain_one(
+    new_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The bulk path (rows sorted by name, indexes dropped and rebuilt, VACUUM),
     taken here for the fixtures: the same indexes as a plain load, and the same
     pages and totals as the memory store."""
@@ -312,8 +333,16 @@ def test_a_bulk_load_answers_as_a_plain_one(new_database: Callable[[str], str],
 
     plain_dsn, bulk_dsn = new_database("plain_load"), new_database("bulk_load")
     memory = build_backend(MockSettings())
-    queries = [PatientQuery(), PatientQuery(is_active=False), PatientQuery(q="hoxha"), PatientQuery(q="стојан"),
-               PatientQuery(q="069"), PatientQuery(q="example"), PatientQuery(phone="70"), PatientQuery(q="ma")]
+    queries = [
+        PatientQuery(),
+        PatientQuery(is_active=False),
+        PatientQuery(q="hoxha"),
+        PatientQuery(q="стојан"),
+        PatientQuery(q="069"),
+        PatientQuery(q="example"),
+        PatientQuery(phone="70"),
+        PatientQuery(q="ma"),
+    ]
 
     async def indexes(dsn: str) -> set[str]:
         conn = await asyncpg.connect(dsn)

@@ -116,7 +116,10 @@ def test_guide_curls_run_verbatim_with_curl(reset_mock: Any, tokens: Any, requir
         ]
         result = subprocess.run(
             [curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", *argv],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         expected = example.response_status or (201 if example.method == "POST" else 200)
         assert result.stdout == str(expected), f"{example.title}: {result.stdout} {result.stderr}"

@@ -12,9 +12,16 @@ from mockserver.settings import FaultSettings, MockSettings, settings_from_json,
 
 def test_every_setting_survives_the_trip() -> None:
     settings = MockSettings(
-        spec_path=Path("/x/spec.yaml"), fixtures_dir=None, generate=7, state_file=Path("/tmp/s.json"),
-        admin_key="k", faults=FaultSettings(rate=0.5, kinds=("429", "drop"), latency_ms=3, seed=1),
-        check_responses=True, cors_origins=("http://a", "http://b"), store="postgresql://u@h:1/d", pool_size=9,
+        spec_path=Path("/x/spec.yaml"),
+        fixtures_dir=None,
+        generate=7,
+        state_file=Path("/tmp/s.json"),
+        admin_key="k",
+        faults=FaultSettings(rate=0.5, kinds=("429", "drop"), latency_ms=3, seed=1),
+        check_responses=True,
+        cors_origins=("http://a", "http://b"),
+        store="postgresql://u@h:1/d",
+        pool_size=9,
     )
     assert settings_from_json(settings_to_json(settings)) == settings
     assert settings_from_json(settings_to_json(MockSettings())) == MockSettings()

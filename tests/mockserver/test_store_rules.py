@@ -30,10 +30,21 @@ from tests.support import FIXTURES_DIR
 
 ACCOUNT = 1
 QUERIES = [
-    PatientQuery(), PatientQuery(q="ana"), PatientQuery(q="a"), PatientQuery(q="ho"), PatientQuery(q="ski"),
-    PatientQuery(q="069"), PatientQuery(q="+389"), PatientQuery(q="@gmail"), PatientQuery(q="Хоџа"),
-    PatientQuery(q="ë"), PatientQuery(phone="069"), PatientQuery(phone="7012"), PatientQuery(email="MARIA@example.com"),
-    PatientQuery(q="a", phone="0"), PatientQuery(email="maria@example.com", q="hox"),
+    PatientQuery(),
+    PatientQuery(q="ana"),
+    PatientQuery(q="a"),
+    PatientQuery(q="ho"),
+    PatientQuery(q="ski"),
+    PatientQuery(q="069"),
+    PatientQuery(q="+389"),
+    PatientQuery(q="@gmail"),
+    PatientQuery(q="Хоџа"),
+    PatientQuery(q="ë"),
+    PatientQuery(phone="069"),
+    PatientQuery(phone="7012"),
+    PatientQuery(email="MARIA@example.com"),
+    PatientQuery(q="a", phone="0"),
+    PatientQuery(email="maria@example.com", q="hox"),
 ]
 
 
@@ -87,8 +98,9 @@ def test_pages_slice_the_whole_list_in_the_rules_order(rules: StoreRules, is_act
         assert len(set(whole)) == len(whole)
         assert whole == sorted(whole, reverse=rules.newest_first)
         assert_pages_slice(rules, query, whole)
-        ascending = listed(StoreRules(inactive_lists_all=rules.inactive_lists_all, plain_search=rules.plain_search),
-                           query)
+        ascending = listed(
+            StoreRules(inactive_lists_all=rules.inactive_lists_all, plain_search=rules.plain_search), query
+        )
         assert whole == (ascending[::-1] if rules.newest_first else ascending)
 
 

@@ -241,7 +241,7 @@ def _joins_a_digraph(clusters: list[str]) -> bool:
             continue
         if previous is not None:
             start, before = previous
-            between = "".join(c for c, _ in spelled[start:index + 1])
+            between = "".join(c for c, _ in spelled[start : index + 1])
             if not between.isascii() and (before[-1] + ascii_text[0]).lower() in COLLAPSED:
                 return True
         previous = (index, ascii_text)

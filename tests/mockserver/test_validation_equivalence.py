@@ -49,7 +49,10 @@ HOST = "http://127.0.0.1:8000"
 BASE = "/api/v1"
 AUTH = {"Authorization": "Bearer equivalence"}
 CORPUS = settings(
-    max_examples=200, derandomize=True, deadline=None, database=None,
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
@@ -91,7 +94,10 @@ def ours(operation_id: str, path_id: str | None, query: list[tuple[str, str]], b
 
 def reference(method: str, path: str, query: list[tuple[str, str]], body: Any) -> Verdict:
     request = MockRequest(
-        HOST, method, BASE + path, headers=AUTH,
+        HOST,
+        method,
+        BASE + path,
+        headers=AUTH,
         data=None if body is _NO_BODY else json.dumps(body).encode(),
     )
     request.parameters.query = ImmutableMultiDict(query)
@@ -141,9 +147,20 @@ _NOT_INT = st.one_of(
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
 _LONG = st.integers(250, 260).map(lambda n: "x" * n)
 _EXPANSIONS = [
-    "allergies", "medical_conditions", "blood_type", "emergency_contact_name", "emergency_contact_relationship",
-    "emergency_contact_phone", "insurance_provider", "insurance_id", "vip", "vip_start_date",
-    "vip_expiration_date", "vip_notes", "preferences", "medical_issues",
+    "allergies",
+    "medical_conditions",
+    "blood_type",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "insurance_provider",
+    "insurance_id",
+    "vip",
+    "vip_start_date",
+    "vip_expiration_date",
+    "vip_notes",
+    "preferences",
+    "medical_issues",
 ]
 _FIELDS = st.lists(st.sampled_from([*_EXPANSIONS, "bogus", "id", "ALLERGIES"]), min_size=1, max_size=4).map(",".join)
 _BOOLEAN = st.one_of(
@@ -177,8 +194,15 @@ _PATH_ID = st.one_of(_ASCII_INT.filter(lambda s: not s.startswith("+")), _NOT_IN
 
 _NAME = st.one_of(st.sampled_from(["Maria", "Хоџа", "Thaçi", " x ", "   ", ""]), _TEXT, _LONG)
 _NULLABLE_TEXT = st.one_of(st.none(), _TEXT, _LONG, st.sampled_from(["a\x00b", "tab\there", "ok"]))
-_ANY_JSON = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False),
-                      st.just([]), st.just({}), _TEXT)
+_ANY_JSON = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.just([]),
+    st.just({}),
+    _TEXT,
+)
 _WRITABLE: dict[str, st.SearchStrategy[Any]] = {
     "first_name": _NAME,
     "last_name": _NAME,
@@ -221,8 +245,9 @@ def _body(required: bool) -> st.SearchStrategy[Any]:
     return st.one_of(obj, obj, obj, st.sampled_from([[], [1], "text", 3, None, True]))
 
 
-def _agree(operation_id: str, method: str, path: str, path_id: str | None,
-           query: list[tuple[str, str]], body: Any) -> None:
+def _agree(
+    operation_id: str, method: str, path: str, path_id: str | None, query: list[tuple[str, str]], body: Any
+) -> None:
     mine = ours(operation_id, path_id, query, body)
     theirs = reference(method, path, query, body)
     if path_id is not None and mine == {"id"} and "id" in theirs:
@@ -235,8 +260,20 @@ def _agree(operation_id: str, method: str, path: str, path_id: str | None,
 
 # -- the properties -----------------------------------------------------------------------
 
-_LIST_PARAMS = ["page", "per_page", "q", "email", "phone", "personal_no", "external_id", "legacy_id",
-                "is_active", "fields", "lang", "unknown_param"]
+_LIST_PARAMS = [
+    "page",
+    "per_page",
+    "q",
+    "email",
+    "phone",
+    "personal_no",
+    "external_id",
+    "legacy_id",
+    "is_active",
+    "fields",
+    "lang",
+    "unknown_param",
+]
 
 
 @CORPUS
@@ -284,10 +321,12 @@ _DECIDED: list[tuple[str, str, list[tuple[str, str]], str | None, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("operation_id", "path", "query", "path_id", "why"), _DECIDED,
-                         ids=[f"{d[0]}:{d[2] or d[3]}" for d in _DECIDED])
-def test_decided_differences(operation_id: str, path: str, query: list[tuple[str, str]],
-                             path_id: str | None, why: str) -> None:
+@pytest.mark.parametrize(
+    ("operation_id", "path", "query", "path_id", "why"), _DECIDED, ids=[f"{d[0]}:{d[2] or d[3]}" for d in _DECIDED]
+)
+def test_decided_differences(
+    operation_id: str, path: str, query: list[tuple[str, str]], path_id: str | None, why: str
+) -> None:
     """openapi-core accepts these; the spec refuses them (see the module doc)."""
     method = "get"
     assert reference(method, path, query, _NO_BODY) == frozenset(), f"openapi-core now refuses it too: {why}"

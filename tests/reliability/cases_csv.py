@@ -139,8 +139,9 @@ def cell_cases() -> Iterator[CsvCase]:
     for value, message in (("ZZ", NOT_IN_LIST), ("ALB", INVALID), ("0", INVALID), ("Ал", INVALID)):
         yield CsvCase(f"phone_country-{value}", _one("phone_country", value), 422, {"phone_country": [message]}, line=2)
     for value in DATES:
-        yield CsvCase(f"birthdate-{value}", _one("birthdate", value), 422, {"birthdate": [messages.csv_date(None)]},
-                      line=2)
+        yield CsvCase(
+            f"birthdate-{value}", _one("birthdate", value), 422, {"birthdate": [messages.csv_date(None)]}, line=2
+        )
     for column, values in ENUMS.items():
         for value in values:
             yield CsvCase(f"{column}-{value}", _one(column, value), 422, {column: [_not_listed(column)]}, line=2)

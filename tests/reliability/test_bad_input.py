@@ -119,14 +119,16 @@ def query_cases() -> Iterator[Case]:
             yield Case(f"GET-{path}-{query}", "GET", f"{path}?{query}", 422, error_keys=frozenset({"lang"}))
     for path in ("/patients", f"/patients/{OWN}"):
         for query in ("fields=nope", "fields=allergies,nope", "fields=ALLERGIES"):
-            yield Case(f"GET-{path}-{query}", "GET", f"{path}?{query}", 422,
-                       errors={"fields": ["is not included in the list"]})
+            yield Case(
+                f"GET-{path}-{query}", "GET", f"{path}?{query}", 422, errors={"fields": ["is not included in the list"]}
+            )
     for query in ("is_active=maybe", "is_active=", "is_active=TRUE", "is_active=1"):
         yield Case(f"GET-/patients-{query}", "GET", f"/patients?{query}", 422, error_keys=frozenset({"is_active"}))
     for query in ("email=", "q=", "phone=", "personal_no=", "external_id=", "legacy_id="):
         yield Case(f"GET-/patients-{query}-is-absent", "GET", f"/patients?{query}", 200)
-    yield Case("q-too-long", "GET", "/patients?q=" + "a" * 256, 422,
-               errors={"q": ["is too long (maximum is 255 characters)"]})
+    yield Case(
+        "q-too-long", "GET", "/patients?q=" + "a" * 256, 422, errors={"q": ["is too long (maximum is 255 characters)"]}
+    )
     yield Case("page=101-past-the-end", "GET", "/patients?page=101", 200)
     yield Case("both-bad", "GET", "/patients?page=0&per_page=101", 422, error_keys=frozenset({"page", "per_page"}))
     # Query parameters the spec does not define are ignored, on every operation.
@@ -200,38 +202,81 @@ def body_cases() -> Iterator[Case]:
                            ("raw-nul", b"a\x00b"), ("raw-newline", b"a\nb")):  # fmt: skip
             body = b'{"first_name": "' + raw + b'", "last_name": "x"}'
             yield Case(p + label, method, path, 400, body, error_prefix="Malformed JSON")
-        yield Case(p + "escaped-lone-surrogate", method, path, 400, b'{"first_name": "\\ud800"}',
-                   error_prefix="Malformed JSON")
+        yield Case(
+            p + "escaped-lone-surrogate", method, path, 400, b'{"first_name": "\\ud800"}', error_prefix="Malformed JSON"
+        )
         yield Case(p + "nul-after-document", method, path, 400, valid + b"\x00", error_prefix="Malformed JSON")
         yield Case(p + "utf8-bom", method, path, 400, b"\xef\xbb\xbf" + valid, error_prefix="Malformed JSON")
         yield Case(p + "utf16", method, path, 400, valid.decode().encode("utf-16"), error_prefix="Malformed JSON")
         for name in ("first_name", "personal_no", "allergies"):
-            yield Case(f"{p}escaped-nul-in-{name}", method, path, 422, _write_body(method, {name: "a\u0000b"}),
-                       errors={name: ["is invalid"]})
-            yield Case(f"{p}escaped-escape-in-{name}", method, path, 422, _write_body(method, {name: "a\u001bb"}),
-                       errors={name: ["is invalid"]})
+            yield Case(
+                f"{p}escaped-nul-in-{name}",
+                method,
+                path,
+                422,
+                _write_body(method, {name: "a\u0000b"}),
+                errors={name: ["is invalid"]},
+            )
+            yield Case(
+                f"{p}escaped-escape-in-{name}",
+                method,
+                path,
+                422,
+                _write_body(method, {name: "a\u001bb"}),
+                errors={name: ["is invalid"]},
+            )
         # Each writable field: too long, and each wrong type.
         for name, schema in _writable().items():
             found = constraints(schema)
             kind, limit = found.type or "string", found.max_length
             if limit:
                 # (An email of 256 characters is also malformed: no address is that long; both are said.)
-                yield Case(f"{p}{name}-too-long", method, path, 422, _write_body(method, {name: "a" * (limit + 1)}),
-                           error_keys=frozenset({name}),
-                           extra={"message": f"is too long (maximum is {limit} characters)"})
-                yield Case(f"{p}{name}-1MB-string", method, path, 413,
-                           _write_body(method, {name: "a" * (mib + 1)}), error_prefix="Payload Too Large")
+                yield Case(
+                    f"{p}{name}-too-long",
+                    method,
+                    path,
+                    422,
+                    _write_body(method, {name: "a" * (limit + 1)}),
+                    error_keys=frozenset({name}),
+                    extra={"message": f"is too long (maximum is {limit} characters)"},
+                )
+                yield Case(
+                    f"{p}{name}-1MB-string",
+                    method,
+                    path,
+                    413,
+                    _write_body(method, {name: "a" * (mib + 1)}),
+                    error_prefix="Payload Too Large",
+                )
             for value in WRONG_VALUES[kind]:
                 label = json.dumps(value)[:12]
-                yield Case(f"{p}{name}-wrong-type-{label}", method, path, 422, _write_body(method, {name: value}),
-                           error_keys=frozenset({name}))
+                yield Case(
+                    f"{p}{name}-wrong-type-{label}",
+                    method,
+                    path,
+                    422,
+                    _write_body(method, {name: value}),
+                    error_keys=frozenset({name}),
+                )
         for name in ("first_name", "last_name", "is_active"):
-            yield Case(f"{p}{name}-null", method, path, 422, _write_body(method, {name: None}),
-                       errors={name: ["can't be blank"]})
+            yield Case(
+                f"{p}{name}-null",
+                method,
+                path,
+                422,
+                _write_body(method, {name: None}),
+                errors={name: ["can't be blank"]},
+            )
         for name in ("first_name", "last_name"):
             for label, blank in (("empty", ""), ("spaces", "   "), ("nbsp", "\u00a0"), ("ideographic-space", "\u3000")):
-                yield Case(f"{p}{name}-blank-{label}", method, path, 422, _write_body(method, {name: blank}),
-                           errors={name: ["can't be blank"]})
+                yield Case(
+                    f"{p}{name}-blank-{label}",
+                    method,
+                    path,
+                    422,
+                    _write_body(method, {name: blank}),
+                    errors={name: ["can't be blank"]},
+                )
         for name, value, messages in (
             ("preferred_doctor_id", 0, ["must be greater than or equal to 1"]),
             ("preferred_doctor_id", 2**31, ["must be less than or equal to 2147483647"]),
@@ -245,17 +290,36 @@ def body_cases() -> Iterator[Case]:
             ("birthdate", "2020-02-30", ["is invalid"]),
             ("birthdate", "15.05.1990", ["is invalid"]),
         ):
-            yield Case(f"{p}{name}={value}", method, path, 422, _write_body(method, {name: value}),
-                       errors={name: messages})
+            yield Case(
+                f"{p}{name}={value}", method, path, 422, _write_body(method, {name: value}), errors={name: messages}
+            )
         # Read-only and unknown fields.
         for name in NOT_PERMITTED:
-            yield Case(f"{p}read-only-{name or 'empty-key'}", method, path, 422, _write_body(method, {name: "x"}),
-                       errors={name: ["is not a permitted field"]})
+            yield Case(
+                f"{p}read-only-{name or 'empty-key'}",
+                method,
+                path,
+                422,
+                _write_body(method, {name: "x"}),
+                errors={name: ["is not a permitted field"]},
+            )
         if method == "POST":
-            yield Case("POST-missing-last_name", method, path, 422, b'{"first_name": "Only"}',
-                       errors={"last_name": ["can't be blank"]})
-            yield Case("POST-empty-object", method, path, 422, b"{}",
-                       errors={"first_name": ["can't be blank"], "last_name": ["can't be blank"]})
+            yield Case(
+                "POST-missing-last_name",
+                method,
+                path,
+                422,
+                b'{"first_name": "Only"}',
+                errors={"last_name": ["can't be blank"]},
+            )
+            yield Case(
+                "POST-empty-object",
+                method,
+                path,
+                422,
+                b"{}",
+                errors={"first_name": ["can't be blank"], "last_name": ["can't be blank"]},
+            )
         # Content-Type.
         for label, value in WRONG_CONTENT_TYPES.items():
             yield Case(f"{p}content-type-{label}", method, path, 415, valid, headers=[AUTH, ("Content-Type", value)])
@@ -322,8 +386,9 @@ def test_bad_input(target: RunningMock, case: Case) -> None:
         headers = [AUTH, JSON] if case.is_write else [AUTH]
     before = _state(target) if case.is_write and case.status >= 400 else None
 
-    response = raw_request(target.root_url, case.method, "/api/v1" + case.path, headers, case.body,
-                           chunked=case.chunked)
+    response = raw_request(
+        target.root_url, case.method, "/api/v1" + case.path, headers, case.body, chunked=case.chunked
+    )
 
     assert response.status == case.status, response.body[:500]
     assert response.header("content-type") == "application/json"
@@ -372,8 +437,15 @@ ROUND_TRIP = {
 @pytest.mark.parametrize("ascii_escaped", [False, True], ids=["raw-utf8", "escaped"])
 @pytest.mark.parametrize("value", list(ROUND_TRIP.values()), ids=list(ROUND_TRIP))
 def test_text_round_trips_exactly(target: RunningMock, value: str, ascii_escaped: bool) -> None:
-    fields = {"first_name": value, "last_name": value, "personal_no": value, "external_id": None,
-              "allergies": value, "emergency_contact_name": value, "insurance_provider": value}
+    fields = {
+        "first_name": value,
+        "last_name": value,
+        "personal_no": value,
+        "external_id": None,
+        "allergies": value,
+        "emergency_contact_name": value,
+        "insurance_provider": value,
+    }
     create = json.dumps(fields, ensure_ascii=ascii_escaped).encode()
     created = raw_request(target.root_url, "POST", "/api/v1/patients", [AUTH, JSON], create)
     assert created.status == 201, created.body[:300]
@@ -387,8 +459,13 @@ def test_text_round_trips_exactly(target: RunningMock, value: str, ascii_escaped
 
     # And through PATCH: the same value again is a no-op, a new one is stored exactly.
     changed = value[::-1] if value.isprintable() else value + "!"
-    patched = raw_request(target.root_url, "PATCH", f"/api/v1/patients/{patient_id}", [AUTH, JSON],
-                          json.dumps({"last_name": changed}, ensure_ascii=ascii_escaped).encode())
+    patched = raw_request(
+        target.root_url,
+        "PATCH",
+        f"/api/v1/patients/{patient_id}",
+        [AUTH, JSON],
+        json.dumps({"last_name": changed}, ensure_ascii=ascii_escaped).encode(),
+    )
     assert patched.status == 200
     again = raw_request(target.root_url, "GET", f"/api/v1/patients/{patient_id}", [AUTH]).json()["data"]
     assert (again["first_name"], again["last_name"]) == (value, changed)
@@ -405,6 +482,11 @@ def test_an_integer_field_reads_back_as_an_integer(target: RunningMock, sent: by
     patient_id = created.json()["data"]["id"]
     read = raw_request(target.root_url, "GET", f"/api/v1/patients/{patient_id}", [AUTH])
     assert b'"preferred_doctor_id":' + json.dumps(stored).encode() + b"," in read.body
-    patched = raw_request(target.root_url, "PATCH", f"/api/v1/patients/{patient_id}", [AUTH, JSON],
-                          b'{"preferred_doctor_id": ' + sent + b"}")
+    patched = raw_request(
+        target.root_url,
+        "PATCH",
+        f"/api/v1/patients/{patient_id}",
+        [AUTH, JSON],
+        b'{"preferred_doctor_id": ' + sent + b"}",
+    )
     assert b'"preferred_doctor_id":' + json.dumps(stored).encode() + b"," in patched.body

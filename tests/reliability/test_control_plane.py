@@ -173,8 +173,9 @@ def test_a_delete_without_a_body_needs_no_content_type(headers: dict[str, str]) 
         revoked = _ask(client, "DELETE", "/__mock/tokens/11", content=b"", headers=headers)
         assert revoked.status_code == 200, revoked.text
         assert revoked.json()["revoked"] is True
-        foreign = _ask(client, "DELETE", "/__mock/tokens/12", content=b"",
-                       headers={**headers, "Origin": "http://evil.example"})
+        foreign = _ask(
+            client, "DELETE", "/__mock/tokens/12", content=b"", headers={**headers, "Origin": "http://evil.example"}
+        )
         assert foreign.status_code == 403
     finally:
         client.close()

@@ -41,8 +41,12 @@ def test_schemathesis_finds_no_failure(fresh_rmock: RunningMock, tmp_path: Path)
     subprocess.run([sys.executable, "-m", "dentare_spec", "decided", "-o", str(decided)], cwd=ROOT, check=True)
     try:
         run = subprocess.run(
-            schemathesis_command(fresh_rmock.base_url, token(1, 1), decided), cwd=ROOT, capture_output=True, text=True,
-            timeout=float(MAX_TIME or 0) + 240, env={**os.environ, "NO_COLOR": "1"},
+            schemathesis_command(fresh_rmock.base_url, token(1, 1), decided),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=float(MAX_TIME or 0) + 240,
+            env={**os.environ, "NO_COLOR": "1"},
         )
     finally:
         fresh_rmock.reset()

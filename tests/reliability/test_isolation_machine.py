@@ -71,8 +71,11 @@ class Isolation(RuleBasedStateMachine):
         self.model: dict[int, dict[int, dict[str, Any]]] = {a: {} for a in ACCOUNTS}
         for record in document["patients"]:
             self.model[record["account_id"]][record["id"]] = {
-                **dict.fromkeys(MODELLED), "first_name": record["first_name"], "last_name": record["last_name"],
-                "is_active": True, "allergies": None,
+                **dict.fromkeys(MODELLED),
+                "first_name": record["first_name"],
+                "last_name": record["last_name"],
+                "is_active": True,
+                "allergies": None,
             }
         self.revoked: set[int] = set()
 

@@ -136,9 +136,20 @@ def test_no_token_is_logged_or_echoed(hashed_fixtures: Path, tmp_path: Path) -> 
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mockserver.cli", "--port", str(port), "--log-level", "debug",
-             "--fixtures", str(hashed_fixtures)],
-            cwd=ROOT, stdout=stdout, stderr=stderr,
+            [
+                sys.executable,
+                "-m",
+                "mockserver.cli",
+                "--port",
+                str(port),
+                "--log-level",
+                "debug",
+                "--fixtures",
+                str(hashed_fixtures),
+            ],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=stderr,
         )
         root = f"http://127.0.0.1:{port}"
         try:
@@ -149,12 +160,19 @@ def test_no_token_is_logged_or_echoed(hashed_fixtures: Path, tmp_path: Path) -> 
                 sent = [token(1, 1), token(1, 3), fresh, unknown]
                 bodies = []
                 for secret in sent:
-                    for headers in (_auth(secret), {"Authorization": f"bearer {secret}"},
-                                    {"Authorization": f"Bearer  {secret}"}):
-                        for method, path in (("GET", "/api/v1/me.json"), ("GET", "/api/v1/patients/1"),
-                                             ("POST", "/api/v1/patients")):
-                            response = client.request(method, path, headers=headers,
-                                                      json={"first_name": "Log", "last_name": "Check"})
+                    for headers in (
+                        _auth(secret),
+                        {"Authorization": f"bearer {secret}"},
+                        {"Authorization": f"Bearer  {secret}"},
+                    ):
+                        for method, path in (
+                            ("GET", "/api/v1/me.json"),
+                            ("GET", "/api/v1/patients/1"),
+                            ("POST", "/api/v1/patients"),
+                        ):
+                            response = client.request(
+                                method, path, headers=headers, json={"first_name": "Log", "last_name": "Check"}
+                            )
                             bodies.append(response.text)
                 revoked = client.get("/__mock/accounts/2/tokens").json()["data"][-1]["id"]
                 client.request("DELETE", f"/__mock/tokens/{revoked}", json={})
@@ -175,7 +193,8 @@ def test_no_token_is_logged_or_echoed(hashed_fixtures: Path, tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("method", "path"), CONTROL_ROUTES)
 @pytest.mark.parametrize(
-    "spoof", [{}, {"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=127.0.0.1"}, {"X-Real-IP": "127.0.0.1"}],
+    "spoof",
+    [{}, {"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=127.0.0.1"}, {"X-Real-IP": "127.0.0.1"}],
     ids=["plain", "x-forwarded-for", "forwarded", "x-real-ip"],
 )
 def test_control_api_refuses_clients_off_loopback(method: str, path: str, spoof: dict[str, str]) -> None:
@@ -251,8 +270,15 @@ def test_an_unexpected_error_is_a_bare_500(serve_app: Any) -> None:
         b"GET /api/v1/me.json HTTP/9.9\r\nHost: x\r\n\r\n",
         b"GET \x00\xff HTTP/1.1\r\nHost: x\r\n\r\n",
     ],
-    ids=["garbage", "header-without-colon", "negative-length", "length-and-chunked", "huge-target", "http-9.9",
-         "binary-target"],
+    ids=[
+        "garbage",
+        "header-without-colon",
+        "negative-length",
+        "length-and-chunked",
+        "huge-target",
+        "http-9.9",
+        "binary-target",
+    ],
 )
 def test_protocol_garbage_gets_no_internals(own_mock: RunningMock, request_bytes: bytes) -> None:
     import socket
@@ -315,10 +341,15 @@ def test_the_head_limit_is_a_setting() -> None:
 
 
 def _preflight(client: Any, origin: str) -> Any:
-    return client.request("OPTIONS", "/api/v1/patients", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type",
-    })
+    return client.request(
+        "OPTIONS",
+        "/api/v1/patients",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
 
 
 def test_cors_is_off_by_default(own_mock: RunningMock) -> None:
@@ -335,8 +366,9 @@ def test_cors_allows_only_the_configured_origins() -> None:
     try:
         allowed = _preflight(client, "https://app.example")
         refused = _preflight(client, "https://evil.example")
-        simple = client.request("GET", "/api/v1/me.json",
-                                headers={**_auth(token(1, 1)), "Origin": "https://evil.example"})
+        simple = client.request(
+            "GET", "/api/v1/me.json", headers={**_auth(token(1, 1)), "Origin": "https://evil.example"}
+        )
     finally:
         client.close()
     assert allowed.status_code == 200

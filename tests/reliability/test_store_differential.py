@@ -193,11 +193,31 @@ def contract_corpus() -> list[Sent]:
     recorder = Recorder(create_app(MockSettings()))
     tokens = load_tokens()
     with serve_in_thread(recorder) as root:
-        env = {"DENTARE_TOKEN": tokens[1].token, "DENTARE_OTHER_TOKEN": tokens[2].token,
-               "DENTARE_REVOKED_TOKEN": tokens[1].revoked[0], "PATH": "/usr/bin:/bin"}
+        env = {
+            "DENTARE_TOKEN": tokens[1].token,
+            "DENTARE_OTHER_TOKEN": tokens[2].token,
+            "DENTARE_REVOKED_TOKEN": tokens[1].revoked[0],
+            "PATH": "/usr/bin:/bin",
+        }
         run = subprocess.run(
-            [sys.executable, "-m", "contract_tests.cli", "--base-url", f"{root}/api/v1", "--quick", "--seed", "4821",
-             "--rate", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+            [
+                sys.executable,
+                "-m",
+                "contract_tests.cli",
+                "--base-url",
+                f"{root}/api/v1",
+                "--quick",
+                "--seed",
+                "4821",
+                "--rate",
+                "0",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert len(recorder.sent) > 300, "the contract run sent too little to compare"
@@ -216,8 +236,15 @@ def test_bad_input_is_answered_alike(targets: tuple[Target, Target]) -> None:
     corpus = []
     for case in CASES:
         headers = case.headers if case.headers is not None else ([AUTH, JSON] if case.is_write else [AUTH])
-        corpus.append(Sent(case.method, b"/api/v1" + case.path.encode(),
-                           [(_bytes(k), _bytes(v)) for k, v in headers], case.body, case.chunked))
+        corpus.append(
+            Sent(
+                case.method,
+                b"/api/v1" + case.path.encode(),
+                [(_bytes(k), _bytes(v)) for k, v in headers],
+                case.body,
+                case.chunked,
+            )
+        )
     found = differences(targets, corpus, _two_accounts)
     assert found == [], "\n".join(found[:10])
 
@@ -228,8 +255,23 @@ def _bytes(value: str | bytes) -> bytes:
 
 # -- corpus 3: the isolation machine's kind of traffic, scripted ----------------------------
 
-NAMES = ["Ana", "Bojan", "Ema", "Fani", "Genta", "Mimoza", "Sufi", "Zana", "Ана", "Ëmira", "Çela", "Stojanovska",
-         "Hoxha", "Џафери", "Xhaferi"]
+NAMES = [
+    "Ana",
+    "Bojan",
+    "Ema",
+    "Fani",
+    "Genta",
+    "Mimoza",
+    "Sufi",
+    "Zana",
+    "Ана",
+    "Ëmira",
+    "Çela",
+    "Stojanovska",
+    "Hoxha",
+    "Џафери",
+    "Xhaferi",
+]
 OPTIONAL: dict[str, list[Any]] = {
     "email": ["ana@example.com", "Ema@Example.org", None],
     "personal_no": ["I90515123A", "1505990450001", None],
@@ -240,8 +282,25 @@ OPTIONAL: dict[str, list[Any]] = {
     "allergies": ["Penicilinë", "латекс", "", None],
     "is_active": [True, False],
 }
-QUERIES = ["an", "ZANA", "mo", "ext-1", "hoxha", "џафери", "dzhaferi", "ana@", "example.org", "i90515", "070 123",
-           "355691", "çela", "cela", "ëmira", "стојановска", "stojanovska"]
+QUERIES = [
+    "an",
+    "ZANA",
+    "mo",
+    "ext-1",
+    "hoxha",
+    "џафери",
+    "dzhaferi",
+    "ana@",
+    "example.org",
+    "i90515",
+    "070 123",
+    "355691",
+    "çela",
+    "cela",
+    "ëmira",
+    "стојановска",
+    "stojanovska",
+]
 
 
 def scripted_corpus(steps: int = 400, seed: int = 13) -> list[Sent]:
@@ -266,16 +325,28 @@ def scripted_corpus(steps: int = 400, seed: int = 13) -> list[Sent]:
         if step < 0.25:
             body = {"first_name": rnd.choice(NAMES), "last_name": rnd.choice(NAMES), **some_fields()}
             body.pop("is_active", None)
-            corpus.append(Sent("POST", b"/api/v1/patients", [*auth(account, n), (b"Content-Type", b"application/json")],
-                               json.dumps(body).encode()))
+            corpus.append(
+                Sent(
+                    "POST",
+                    b"/api/v1/patients",
+                    [*auth(account, n), (b"Content-Type", b"application/json")],
+                    json.dumps(body).encode(),
+                )
+            )
             ids.append(("p", created))  # the k-th create that succeeds, on each target alike
             created += 1
         elif step < 0.45:
             body = some_fields()
             if rnd.random() < 0.3:
                 body[rnd.choice(("first_name", "last_name"))] = rnd.choice(NAMES)
-            corpus.append(Sent("PATCH", path_of(rnd.choice(ids)),
-                               [*auth(account, n), (b"Content-Type", b"application/json")], json.dumps(body).encode()))
+            corpus.append(
+                Sent(
+                    "PATCH",
+                    path_of(rnd.choice(ids)),
+                    [*auth(account, n), (b"Content-Type", b"application/json")],
+                    json.dumps(body).encode(),
+                )
+            )
         elif step < 0.55:
             corpus.append(Sent("GET", path_of(rnd.choice(ids)) + b"?fields=allergies", auth(account, n)))
         elif step < 0.8:
@@ -311,8 +382,9 @@ def test_scripted_traffic_is_answered_alike(targets: tuple[Target, Target]) -> N
             continue
         expected, got = memory.send(sent), postgres.send(sent)
         if expected != got:
-            found.append(f"#{n} {sent.method} {sent.target!r} {sent.body[:200]!r}:\n  memory     {expected}\n"
-                         f"  postgresql {got}")
+            found.append(
+                f"#{n} {sent.method} {sent.target!r} {sent.body[:200]!r}:\n  memory     {expected}\n  postgresql {got}"
+            )
     if memory.state() != postgres.state():
         found.append("the states differ after the corpus")
     assert found == [], "\n".join(found[:10])

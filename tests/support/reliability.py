@@ -31,12 +31,22 @@ from .paths import SPEC_PATH
 # CI: derandomized (a fixed seed), bounded, no example database on disk.
 # QA: DENTARE_RELIABILITY_PROFILE=reliability-qa for a longer random run (see README.md).
 settings.register_profile(
-    "reliability-ci", derandomize=True, database=None, deadline=None, max_examples=40,
-    stateful_step_count=25, suppress_health_check=[HealthCheck.too_slow],
+    "reliability-ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=40,
+    stateful_step_count=25,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "reliability-qa", derandomize=False, database=None, deadline=None, max_examples=1000,
-    stateful_step_count=60, suppress_health_check=[HealthCheck.too_slow],
+    "reliability-qa",
+    derandomize=False,
+    database=None,
+    deadline=None,
+    max_examples=1000,
+    stateful_step_count=60,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 PROFILE = settings.get_profile(os.environ.get("DENTARE_RELIABILITY_PROFILE", "reliability-ci"))
 
@@ -173,20 +183,34 @@ def two_accounts_document(patients_per_account: int = 3) -> dict[str, Any]:
     """Accounts 1 (AL) and 2 (MK), each with two live tokens and one revoked."""
     accounts, patients = [], []
     for account_id, country in ((1, "AL"), (2, "MK")):
-        accounts.append({
-            "id": account_id, "name": f"Clinic {account_id}", "country": country,
-            "users": [{"id": account_id, "name": f"Admin {account_id}"}],
-            "tokens": [
-                {"id": account_id * 10 + n, "user_id": account_id, "name": f"t{n}", "token": token(account_id, n),
-                 "revoked": n == 3}
-                for n in (1, 2, 3)
-            ],
-        })
+        accounts.append(
+            {
+                "id": account_id,
+                "name": f"Clinic {account_id}",
+                "country": country,
+                "users": [{"id": account_id, "name": f"Admin {account_id}"}],
+                "tokens": [
+                    {
+                        "id": account_id * 10 + n,
+                        "user_id": account_id,
+                        "name": f"t{n}",
+                        "token": token(account_id, n),
+                        "revoked": n == 3,
+                    }
+                    for n in (1, 2, 3)
+                ],
+            }
+        )
         for i in range(patients_per_account):
-            patients.append({
-                "id": len(patients) + 1, "account_id": account_id, "first_name": f"Seed{i}",
-                "last_name": f"Account{account_id}", "created_at": "2026-01-01T00:00:00Z",
-            })
+            patients.append(
+                {
+                    "id": len(patients) + 1,
+                    "account_id": account_id,
+                    "first_name": f"Seed{i}",
+                    "last_name": f"Account{account_id}",
+                    "created_at": "2026-01-01T00:00:00Z",
+                }
+            )
     return {"accounts": accounts, "patients": patients}
 
 
@@ -226,9 +250,12 @@ def assert_import_refused(body: Any) -> None:
     assert body["error"].startswith("Import failed: ") and body["error"].endswith("nothing was imported")
     assert isinstance(body["invalid_rows"], int) and body["invalid_rows"] >= 1
     assert body["rows"] and all(
-        isinstance(row["line"], int) and row["line"] >= 1 and row["errors"]
-        and all(isinstance(ms, list) and ms and all(isinstance(m, str) and m for m in ms)
-                for ms in row["errors"].values())
+        isinstance(row["line"], int)
+        and row["line"] >= 1
+        and row["errors"]
+        and all(
+            isinstance(ms, list) and ms and all(isinstance(m, str) and m for m in ms) for ms in row["errors"].values()
+        )
         for row in body["rows"]
     ), body
 
@@ -273,7 +300,10 @@ def spawn_proxy(upstream: str) -> Iterator[RunningProxy]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     proxy = RunningProxy(f"http://127.0.0.1:{port}", process)
     try:

@@ -108,8 +108,11 @@ class SpecCheckedClient(httpx.Client):
         if token:
             headers["Authorization"] = f"Bearer {token}"
         super().__init__(
-            base_url=base_url, headers=headers, timeout=30.0,
-            event_hooks={"response": [self._check]}, **kwargs,  # type: ignore[arg-type]
+            base_url=base_url,
+            headers=headers,
+            timeout=30.0,
+            event_hooks={"response": [self._check]},
+            **kwargs,  # type: ignore[arg-type]
         )
         self.checked = 0
 

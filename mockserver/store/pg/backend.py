@@ -61,6 +61,7 @@ _UNIQUE_EXTERNAL_ID = "patients_external_id_unique"
 #: The largest OFFSET PostgreSQL takes.
 _MAX_OFFSET = 2**63 - 1
 
+
 class DatabaseUnavailable(MockError):
     """The database cannot be reached or refused us; the message says which and why."""
 
@@ -74,8 +75,9 @@ def _jsonb_decode(data: bytes) -> Any:
 
 
 async def _setup_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_jsonb_encode, decoder=_jsonb_decode,
-                              format="binary")
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_jsonb_encode, decoder=_jsonb_decode, format="binary"
+    )
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -193,7 +195,12 @@ class PostgresBackend:
         size = self.settings.pool_size
         try:
             pool = await asyncpg.create_pool(
-                self.dsn, min_size=size, max_size=size, init=_setup_connection, reset=_keep_session, timeout=10,
+                self.dsn,
+                min_size=size,
+                max_size=size,
+                init=_setup_connection,
+                reset=_keep_session,
+                timeout=10,
                 # A list's plan depends on its needle (a trigram index or a scan): plan each one.
                 server_settings={"plan_cache_mode": "force_custom_plan"},
             )
@@ -295,8 +302,9 @@ class PostgresBackend:
             if not changed:
                 if self.rules.noop_touches:
                     patient.updated_at = self.rules.stamp_after(patient.updated_at)
-                    await conn.execute("UPDATE patients SET updated_at = $1 WHERE id = $2",
-                                       patient.updated_at, patient.id)
+                    await conn.execute(
+                        "UPDATE patients SET updated_at = $1 WHERE id = $2", patient.updated_at, patient.id
+                    )
                 return patient
             for name, value in changed.items():
                 setattr(patient, name, value)
@@ -338,7 +346,9 @@ class PostgresBackend:
         pool = await self._get_pool()
         rows = await pool.fetch(
             "SELECT DISTINCT external_id FROM patients WHERE account_id = $1 AND external_id = ANY($2::text[]) "
-            "AND external_id <> ''", account_id, list(values),
+            "AND external_id <> ''",
+            account_id,
+            list(values),
         )
         return {row[0] for row in rows}
 
@@ -353,8 +363,7 @@ class PostgresBackend:
                 insert = await conn.prepare(self._insert_sql)
                 for values in rows:
                     stamp = self.rules.now()
-                    patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp,
-                                              updated_at=stamp)
+                    patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp, updated_at=stamp)
                     patient.id = await insert.fetchval(*self.table.write_values(patient))
                     created.append(patient)
         except asyncpg.UniqueViolationError as exc:
@@ -374,27 +383,39 @@ class PostgresBackend:
     async def tokens(self, account_id: int) -> list[Token]:
         await self.account(account_id)
         pool = await self._get_pool()
-        rows = await pool.fetch(f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE account_id = $1 ORDER BY position",
-                                account_id)
+        rows = await pool.fetch(
+            f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE account_id = $1 ORDER BY position", account_id
+        )
         return [token_of(row) for row in rows]
 
     async def create_token(self, account_id: int, name: str) -> tuple[Token, str]:
         account = await self.account(account_id)
         secret = new_token()
-        token = Token(id=0, account_id=account_id, user_id=next(iter(account.users), 0), name=name,
-                      token_sha256=hash_token(secret), created_at=now_ms(), hint=secret[:8])
+        token = Token(
+            id=0,
+            account_id=account_id,
+            user_id=next(iter(account.users), 0),
+            name=name,
+            token_sha256=hash_token(secret),
+            created_at=now_ms(),
+            hint=secret[:8],
+        )
         pool = await self._get_pool()
         token.id = await pool.fetchval(
             "INSERT INTO tokens (id, account_id, user_id, name, token_sha256, created_at, revoked, hint) "
             "VALUES (nextval('tokens_id_seq'), $1, $2, $3, $4, $5, false, $6) RETURNING id",
-            token.account_id, token.user_id, token.name, token.token_sha256, token.created_at, token.hint,
+            token.account_id,
+            token.user_id,
+            token.name,
+            token.token_sha256,
+            token.created_at,
+            token.hint,
         )
         return token, secret
 
     async def revoke_token(self, token_id: int) -> Token:
         pool = await self._get_pool()
-        row = await pool.fetchrow(f"UPDATE tokens SET revoked = true WHERE id = $1 RETURNING {TOKEN_COLUMNS}",
-                                  token_id)
+        row = await pool.fetchrow(f"UPDATE tokens SET revoked = true WHERE id = $1 RETURNING {TOKEN_COLUMNS}", token_id)
         if row is None:
             raise Missing("token", token_id)
         return token_of(row)
@@ -430,7 +451,6 @@ class PostgresBackend:
                 await after_bulk(conn)
 
     # -- internals --------------------------------------------------------------------------
-
 
     @staticmethod
     def _taken(exc: asyncpg.UniqueViolationError, external_id: str | None) -> Exception:

@@ -38,8 +38,18 @@ if TYPE_CHECKING:
     Conn: TypeAlias = Connection[Record] | PoolConnectionProxy[Record]
 
 __all__ = [
-    "REBUILD_INDEXES_FROM", "TOKEN_COLUMNS", "Conn", "Content", "after_bulk", "carry_tokens", "export_document",
-    "is_bulk", "old_tokens", "read_accounts", "token_of", "write_content",
+    "REBUILD_INDEXES_FROM",
+    "TOKEN_COLUMNS",
+    "Conn",
+    "Content",
+    "after_bulk",
+    "carry_tokens",
+    "export_document",
+    "is_bulk",
+    "old_tokens",
+    "read_accounts",
+    "token_of",
+    "write_content",
 ]
 
 REBUILD_INDEXES_FROM = 50_000
@@ -63,8 +73,9 @@ class Content:
         return cls(store, tokens=store.tokens())
 
     @classmethod
-    def of_fixtures(cls, table: PatientTable, fixtures_dir: Path | None, generate: int, generate_account: int,
-                    seed: int) -> Content:
+    def of_fixtures(
+        cls, table: PatientTable, fixtures_dir: Path | None, generate: int, generate_account: int, seed: int
+    ) -> Content:
         """What the memory store starts with for the same settings (memory_backend.py)."""
         store = Store(table.schema)
         if fixtures_dir is not None:
@@ -75,8 +86,9 @@ class Content:
 
             start_id = max((p.id for p in store.patients()), default=0) + 1
             account = store.account(generate_account)
-            records = generate_patients(generate, seed=seed, account_id=account.id, start_id=start_id,
-                                        country=account.country)
+            records = generate_patients(
+                generate, seed=seed, account_id=account.id, start_id=start_id, country=account.country
+            )
             content.more_patients = (table.schema.from_record(record) for record in records)
             content.more_count = generate
         return content
@@ -124,14 +136,19 @@ async def write_content(conn: Conn, table: PatientTable, content: Content) -> in
     await conn.executemany(
         "INSERT INTO users (account_id, id, position, name, email, role, avatar_url) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [(a.id, u.id, i, u.name, u.email, u.role, u.avatar_url) for a in accounts
-         for i, u in enumerate(a.users.values())],
+        [
+            (a.id, u.id, i, u.name, u.email, u.role, u.avatar_url)
+            for a in accounts
+            for i, u in enumerate(a.users.values())
+        ],
     )
     await conn.executemany(
         "INSERT INTO tokens (id, account_id, user_id, name, token_sha256, created_at, revoked, hint) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [(t.id, t.account_id, t.user_id, t.name, t.token_sha256, t.created_at, t.revoked, t.hint)
-         for t in content.tokens],
+        [
+            (t.id, t.account_id, t.user_id, t.name, t.token_sha256, t.created_at, t.revoked, t.hint)
+            for t in content.tokens
+        ],
     )
     count = 0
 
@@ -200,9 +217,16 @@ TOKEN_COLUMNS = "id, account_id, user_id, name, token_sha256, created_at, revoke
 
 
 def token_of(row: Record | Mapping[str, Any]) -> Token:
-    return Token(id=row["id"], account_id=row["account_id"], user_id=row["user_id"], name=row["name"],
-                 token_sha256=row["token_sha256"], created_at=row["created_at"], revoked=row["revoked"],
-                 hint=row["hint"])
+    return Token(
+        id=row["id"],
+        account_id=row["account_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        token_sha256=row["token_sha256"],
+        created_at=row["created_at"],
+        revoked=row["revoked"],
+        hint=row["hint"],
+    )
 
 
 async def read_accounts(conn: Conn, account_id: int | None = None) -> list[Account]:

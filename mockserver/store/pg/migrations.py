@@ -165,8 +165,9 @@ async def migrate(conn: Conn, table: PatientTable, rules: StoreRules) -> list[in
             continue
         async with conn.transaction():
             await conn.execute(migration.sql(table))
-            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                               migration.version, migration.name)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", migration.version, migration.name
+            )
         applied.append(migration.version)
     async with conn.transaction():
         await _spec_columns(conn, table)
@@ -200,12 +201,14 @@ async def _spec_columns(conn: Conn, table: PatientTable) -> None:
 
 
 async def _external_id_index(conn: Conn, rules: StoreRules) -> None:
-    wanted, other = (_SHARED_EXTERNAL_ID, _UNIQUE_EXTERNAL_ID) if rules.external_id_shared else (
-        _UNIQUE_EXTERNAL_ID, _SHARED_EXTERNAL_ID)
+    wanted, other = (
+        (_SHARED_EXTERNAL_ID, _UNIQUE_EXTERNAL_ID)
+        if rules.external_id_shared
+        else (_UNIQUE_EXTERNAL_ID, _SHARED_EXTERNAL_ID)
+    )
     await conn.execute(f"DROP INDEX IF EXISTS {other}")
     unique = "" if rules.external_id_shared else "UNIQUE "
     # Empty external ids are not held (the memory store checks only non-empty ones).
     await conn.execute(
-        f"CREATE {unique}INDEX IF NOT EXISTS {wanted} ON patients (account_id, external_id) "
-        "WHERE external_id <> ''"
+        f"CREATE {unique}INDEX IF NOT EXISTS {wanted} ON patients (account_id, external_id) WHERE external_id <> ''"
     )

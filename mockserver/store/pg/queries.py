@@ -86,8 +86,11 @@ def list_query(account_id: int, query: PatientQuery, rules: StoreRules) -> ListQ
             if digits:
                 parts.append(f"key_plain_digits LIKE {arg(contains(digits))}")
         else:
-            parts = [f"names_key LIKE {arg(contains(fold(q)))}", f"key_email LIKE {plain}",
-                     f"key_personal_no LIKE {plain}"]
+            parts = [
+                f"names_key LIKE {arg(contains(fold(q)))}",
+                f"key_email LIKE {plain}",
+                f"key_personal_no LIKE {plain}",
+            ]
             if digits:
                 parts.append(f"key_digits LIKE {arg(contains(digits))}")
         filters.append("(" + " OR ".join(parts) + ")")

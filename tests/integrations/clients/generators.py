@@ -75,8 +75,7 @@ def answers(spec: Path) -> list[Answer]:
 
 def _run(command: list[str], cwd: Path, **extra_env: str) -> str:
     # The venv's bin first: openapi-python-client's post-hooks run its `ruff`.
-    env = {**os.environ, "PATH": f"{PYTHON_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1",
-           **extra_env}
+    env = {**os.environ, "PATH": f"{PYTHON_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1", **extra_env}
     run = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=_TIMEOUT, env=env)
     output = _ANSI.sub("", run.stdout + run.stderr)
     if run.returncode != 0:
@@ -111,8 +110,21 @@ def openapi_python_client(spec: Path, out: Path, executable: str | None = None) 
     exe = executable or str(PYTHON_BIN / "openapi-python-client")
     if out.exists():
         shutil.rmtree(out)
-    output = _run([exe, "generate", "--path", str(spec), "--output-path", str(out), "--meta", "none",
-                   "--config", str(HERE / "openapi-python-client.yaml")], cwd=out.parent)
+    output = _run(
+        [
+            exe,
+            "generate",
+            "--path",
+            str(spec),
+            "--output-path",
+            str(out),
+            "--meta",
+            "none",
+            "--config",
+            str(HERE / "openapi-python-client.yaml"),
+        ],
+        cwd=out.parent,
+    )
     return Generated("openapi-python-client", out, output, _blocks(output, _PY_PROGRESS, _PY_WARNING))
 
 
@@ -171,8 +183,12 @@ def hey_api(spec: Path, out_dir: Path, executable: str | None = None) -> Generat
     if out_dir.exists():
         shutil.rmtree(out_dir)
     # The config file reads its input and output from the environment.
-    output = _run([exe, "--file", str(HERE / "openapi-ts.config.mjs")], cwd=ROOT,
-                  DENTARE_HEY_INPUT=str(spec), DENTARE_HEY_OUTPUT=str(out_dir))
+    output = _run(
+        [exe, "--file", str(HERE / "openapi-ts.config.mjs")],
+        cwd=ROOT,
+        DENTARE_HEY_INPUT=str(spec),
+        DENTARE_HEY_OUTPUT=str(out_dir),
+    )
     return Generated("@hey-api/openapi-ts", out_dir, output, _blocks(output, _HEY_PROGRESS))
 
 
@@ -192,13 +208,59 @@ def hey_api_answer_types(spec: Path, module: str) -> str:
 _TYPED_HELPER = "function typed<T>(..._untyped: unknown extends T ? [never] : []): void {}\n"
 
 #: JavaScript built-ins a generated type must not shadow (`type Date = string`, `type Error = ...`).
-JS_BUILTINS = frozenset({
-    "Array", "ArrayBuffer", "BigInt", "Blob", "Boolean", "DataView", "Date", "Error", "EvalError", "File",
-    "FormData", "Function", "Headers", "Intl", "JSON", "Map", "Math", "Number", "Object", "Promise", "Proxy",
-    "RangeError", "Record", "ReferenceError", "Reflect", "RegExp", "Request", "Response", "Set", "String",
-    "Symbol", "SyntaxError", "Text", "TypeError", "URIError", "URL", "WeakMap", "WeakSet", "Event", "Node",
-    "Document", "Element", "Location", "Storage", "Partial", "Required", "Readonly", "Pick", "Omit",
-})
+JS_BUILTINS = frozenset(
+    {
+        "Array",
+        "ArrayBuffer",
+        "BigInt",
+        "Blob",
+        "Boolean",
+        "DataView",
+        "Date",
+        "Error",
+        "EvalError",
+        "File",
+        "FormData",
+        "Function",
+        "Headers",
+        "Intl",
+        "JSON",
+        "Map",
+        "Math",
+        "Number",
+        "Object",
+        "Promise",
+        "Proxy",
+        "RangeError",
+        "Record",
+        "ReferenceError",
+        "Reflect",
+        "RegExp",
+        "Request",
+        "Response",
+        "Set",
+        "String",
+        "Symbol",
+        "SyntaxError",
+        "Text",
+        "TypeError",
+        "URIError",
+        "URL",
+        "WeakMap",
+        "WeakSet",
+        "Event",
+        "Node",
+        "Document",
+        "Element",
+        "Location",
+        "Storage",
+        "Partial",
+        "Required",
+        "Readonly",
+        "Pick",
+        "Omit",
+    }
+)
 
 
 def name_collisions(names: list[str]) -> list[str]:
@@ -214,6 +276,7 @@ def hey_api_type_names(generated: Generated) -> list[str]:
 
 
 # -- the report --------------------------------------------------------------------------------
+
 
 def report(spec: Path) -> dict[str, Any]:
     """Warnings and typed answers of each generator on `spec` (typed counts for TS by compiling)."""
@@ -250,9 +313,24 @@ def report(spec: Path) -> dict[str, Any]:
 def _untyped(program: Path) -> int:
     """How many `typed<...>()` lines of `program` fail to compile."""
     run = subprocess.run(
-        [str(NODE_BIN / "tsc"), "--noEmit", "--strict", "--skipLibCheck", "--target", "es2022",
-         "--module", "esnext", "--moduleResolution", "bundler", "--lib", "es2022,dom,dom.iterable", str(program)],
-        capture_output=True, text=True, timeout=_TIMEOUT,
+        [
+            str(NODE_BIN / "tsc"),
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--target",
+            "es2022",
+            "--module",
+            "esnext",
+            "--moduleResolution",
+            "bundler",
+            "--lib",
+            "es2022,dom,dom.iterable",
+            str(program),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
     )
     return sum("error TS2554" in line for line in run.stdout.splitlines())
 

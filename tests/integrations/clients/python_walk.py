@@ -34,7 +34,11 @@ from dentare_client.types import UNSET  # type: ignore[import-not-found]
 
 #: Names as an old system exported them: upper case, no diacritics.
 LEGACY_NAMES = [
-    ("DESHIRA", "CELAJ"), ("ARBEN", "XHAFERI"), ("MERITA", "GJONI"), ("BESNIK", "DOCI"), ("LIRIE", "CEKU"),
+    ("DESHIRA", "CELAJ"),
+    ("ARBEN", "XHAFERI"),
+    ("MERITA", "GJONI"),
+    ("BESNIK", "DOCI"),
+    ("LIRIE", "CEKU"),
 ]
 
 
@@ -97,8 +101,9 @@ def walk(base_url: str, token: str, run_id: str) -> dict[str, Any]:
         assert all(p.is_active is False for p in listed_archived.data)
 
         # 7. a typed 422: the generated ValidationError, its errors by field
-        refused = create_patient.sync_detailed(client=c, body=PatientCreate(
-            first_name="Maria", last_name="Hoxha", email="not-an-email"))
+        refused = create_patient.sync_detailed(
+            client=c, body=PatientCreate(first_name="Maria", last_name="Hoxha", email="not-an-email")
+        )
         assert refused.status_code == 422
         assert isinstance(refused.parsed, ValidationError), refused.parsed
         assert refused.parsed.error == "Validation failed"

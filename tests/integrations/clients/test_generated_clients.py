@@ -49,11 +49,17 @@ def typescript(require_tool: Callable[[str], str], tmp_path: Path) -> Iterator[t
 
 
 def tsc(require_tool: Callable[[str], str], project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("tsc"), "-p", str(project / "tsconfig.json")], cwd=project,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [require_tool("tsc"), "-p", str(project / "tsconfig.json")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 # -- Python ------------------------------------------------------------------------------------
+
 
 def test_openapi_python_client_has_no_warnings_and_types_every_answer(python_client: Generated) -> None:
     assert python_client.warnings == [], "\n\n".join(python_client.warnings)
@@ -74,27 +80,34 @@ def test_python_models_are_named_once_and_the_create_model_needs_the_names(pytho
         "    raise SystemExit(f'PatientCreate({kwargs}) was built without a required name')\n"
         "m.PatientCreate(first_name='Maria', last_name='Hoxha')\n"
     )
-    run = subprocess.run([sys.executable, "-c", code, str(python_client.out.parent)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(python_client.out.parent)], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     names = run.stdout.split()
     assert {"PatientCreate", "ValidationError", "ApiError", "PatientEnvelope"} <= set(names), names
     assert generators.name_collisions(names) == [], names
 
 
-def test_an_integrator_script_runs_through_the_python_client(python_client: Generated, reset_mock: RunningMock,
-                                                             tokens: Any) -> None:
+def test_an_integrator_script_runs_through_the_python_client(
+    python_client: Generated, reset_mock: RunningMock, tokens: Any
+) -> None:
     run_id = f"legacy-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(python_client.out.parent), str(ROOT)])}
     run = subprocess.run(
         [sys.executable, "-m", "tests.integrations.clients.python_walk", reset_mock.base_url, tokens[1].token, run_id],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert '"imported": 20' in run.stdout
 
 
 # -- TypeScript --------------------------------------------------------------------------------
+
 
 def test_typescript_generators_have_no_warnings_and_the_programs_compile(
     typescript: tuple[Path, Generated, Generated], require_tool: Callable[[str], str]
@@ -109,8 +122,9 @@ def test_typescript_generators_have_no_warnings_and_the_programs_compile(
     assert typed_lines == (project / "hey_answers.ts").read_text().count("typed<") >= 18
 
 
-def test_the_typed_answer_check_refuses_unknown(typescript: tuple[Path, Generated, Generated],
-                                                require_tool: Callable[[str], str]) -> None:
+def test_the_typed_answer_check_refuses_unknown(
+    typescript: tuple[Path, Generated, Generated], require_tool: Callable[[str], str]
+) -> None:
     """A check that cannot fail proves nothing: an answer typed `unknown` must not compile,
     nor a create without last_name once its @ts-expect-error is gone."""
     project, _, _ = typescript
@@ -125,6 +139,7 @@ def test_the_typed_answer_check_refuses_unknown(typescript: tuple[Path, Generate
 
 
 # -- the document itself -----------------------------------------------------------------------
+
 
 def test_written_spec_has_no_const_and_keeps_the_guide_values_as_examples() -> None:
     """A `const` error string would make generated clients refuse a differently worded

@@ -35,8 +35,14 @@ BUILD_TIMEOUT = 1500
 
 
 def podman() -> list[str]:
-    return ["podman", "--storage-driver=vfs", "--cgroup-manager=cgroupfs", "--events-backend=file",
-            "--runtime", str(HERE / "runc")]
+    return [
+        "podman",
+        "--storage-driver=vfs",
+        "--cgroup-manager=cgroupfs",
+        "--events-backend=file",
+        "--runtime",
+        str(HERE / "runc"),
+    ]
 
 
 def run(*args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -57,9 +63,17 @@ def ensure_base_image() -> str:
     with tempfile.TemporaryDirectory(prefix="dentare-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-             "bookworm", str(rootfs), DEBIAN_MIRROR],
-            check=True, capture_output=True, timeout=BUILD_TIMEOUT,
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "--include=python3,python3-venv,ca-certificates",
+                "bookworm",
+                str(rootfs),
+                DEBIAN_MIRROR,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=BUILD_TIMEOUT,
         )
         for cache in (rootfs / "var/cache/apt/archives", rootfs / "var/lib/apt/lists"):
             for item in cache.glob("*"):
@@ -67,8 +81,13 @@ def ensure_base_image() -> str:
                     item.unlink()
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         try:
-            imported = subprocess.run([*podman(), "import", "--change", 'CMD ["/bin/bash"]', "-", BASE_IMAGE],
-                                      stdin=tar.stdout, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+            imported = subprocess.run(
+                [*podman(), "import", "--change", 'CMD ["/bin/bash"]', "-", BASE_IMAGE],
+                stdin=tar.stdout,
+                capture_output=True,
+                text=True,
+                timeout=BUILD_TIMEOUT,
+            )
         finally:
             if tar.stdout is not None:
                 tar.stdout.close()
@@ -80,12 +99,24 @@ def ensure_base_image() -> str:
 
 def build_image(tag: str = IMAGE) -> str:
     """The repository's Containerfile, FROM the Debian base image."""
-    args = ["build", "--network=host", "-f", str(ROOT / "Containerfile"), "--build-arg",
-            f"BASE_IMAGE={ensure_base_image()}", "-t", tag]
+    args = [
+        "build",
+        "--network=host",
+        "-f",
+        str(ROOT / "Containerfile"),
+        "--build-arg",
+        f"BASE_IMAGE={ensure_base_image()}",
+        "-t",
+        tag,
+    ]
     cert = os.environ.get("PIP_CERT")
     if cert and Path(cert).is_file():
-        args += ["--build-arg", "PIP_CERT=/etc/ssl/certs/dentare-build-ca.crt", "-v",
-                 f"{cert}:/etc/ssl/certs/dentare-build-ca.crt:ro"]
+        args += [
+            "--build-arg",
+            "PIP_CERT=/etc/ssl/certs/dentare-build-ca.crt",
+            "-v",
+            f"{cert}:/etc/ssl/certs/dentare-build-ca.crt:ro",
+        ]
     run(*args, str(ROOT), timeout=BUILD_TIMEOUT)
     return tag
 

@@ -61,8 +61,12 @@ def test_the_image_serves_the_mock_with_the_control_api_locked(image: str, token
     with mock_container(image, "-e", f"DENTARE_MOCK_ADMIN_KEY={ADMIN_KEY}") as root:
         me = httpx.get(f"{root}/api/v1/me.json", headers={"Authorization": f"Bearer {tokens[1].token}"})
         assert me.status_code == 200 and me.json()["name"] == "Elira Basha"
-        assert httpx.get(f"{root}/api/v1/patients/4821", headers={"Authorization": f"Bearer {tokens[1].token}"}
-                         ).json()["data"]["last_name"] == "Hoxha"
+        assert (
+            httpx.get(f"{root}/api/v1/patients/4821", headers={"Authorization": f"Bearer {tokens[1].token}"}).json()[
+                "data"
+            ]["last_name"]
+            == "Hoxha"
+        )
         assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 403
         assert httpx.post(f"{root}/__mock/reset", json={}, headers={"X-Mock-Admin-Key": "wrong"}).status_code == 403
         assert httpx.post(f"{root}/__mock/reset", json={}, headers={"X-Mock-Admin-Key": ADMIN_KEY}).status_code == 200
@@ -76,11 +80,26 @@ def test_the_image_runs_the_contract_suite_against_the_container(image: str, tok
     out.chmod(0o777)  # the image runs as an unprivileged user
     with mock_container(image, "-e", f"DENTARE_MOCK_ADMIN_KEY={ADMIN_KEY}") as root:
         run = podman.run(
-            "run", "--rm", "--network=host", "-v", f"{out}:/out",
-            "-e", f"DENTARE_TOKEN={tokens[1].token}", "-e", f"DENTARE_OTHER_TOKEN={tokens[2].token}",
-            "-e", f"DENTARE_REVOKED_TOKEN={tokens[1].revoked[0]}",
-            image, "dentare-contract", "--base-url", f"{root}/api/v1", "--quick", "--junit-xml", "/out/contract.xml",
-            timeout=600, check=False,
+            "run",
+            "--rm",
+            "--network=host",
+            "-v",
+            f"{out}:/out",
+            "-e",
+            f"DENTARE_TOKEN={tokens[1].token}",
+            "-e",
+            f"DENTARE_OTHER_TOKEN={tokens[2].token}",
+            "-e",
+            f"DENTARE_REVOKED_TOKEN={tokens[1].revoked[0]}",
+            image,
+            "dentare-contract",
+            "--base-url",
+            f"{root}/api/v1",
+            "--quick",
+            "--junit-xml",
+            "/out/contract.xml",
+            timeout=600,
+            check=False,
         )
     output = run.stdout + run.stderr
     # 0: conforms, 1: a rule failed: both mean the suite ran against the container (2: it could not).
@@ -90,4 +109,3 @@ def test_the_image_runs_the_contract_suite_against_the_container(image: str, tok
     cases = suite.findall(".//testcase")
     assert len(cases) >= 20, ET.tostring(suite)[:500]
     assert tokens[1].token not in (out / "contract.xml").read_text() and tokens[1].token not in output
-

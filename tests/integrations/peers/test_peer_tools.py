@@ -39,8 +39,11 @@ from .dredd_document import dredd_document
 HERE = Path(__file__).resolve().parent
 #: The spec's named request examples, each answered by the response example of its name.
 SPECMATIC_SCENARIOS = {
-    "GET /me.json -> 200": "me", "POST /patients -> 201": "minimal", "GET /patients -> 200": "firstPage",
-    "GET /patients/(id:number) -> 200": "patient", "PATCH /patients/(id:number) -> 200": "contact",
+    "GET /me.json -> 200": "me",
+    "POST /patients -> 201": "minimal",
+    "GET /patients -> 200": "firstPage",
+    "GET /patients/(id:number) -> 200": "patient",
+    "PATCH /patients/(id:number) -> 200": "contact",
 }
 
 
@@ -57,11 +60,17 @@ def _with_impossible_user(document: dict[str, Any]) -> dict[str, Any]:
 
 # -- Specmatic ---------------------------------------------------------------------------------
 
-def specmatic(jar: list[str], spec: Path, base_url: str, token: str, workdir: Path,
-              *extra: str) -> subprocess.CompletedProcess[str]:
+
+def specmatic(
+    jar: list[str], spec: Path, base_url: str, token: str, workdir: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*jar, "test", str(spec), "--testBaseURL", base_url, "--junitReportDir", str(workdir / "junit"), *extra],
-        cwd=workdir, env={**os.environ, "bearerAuth": token}, capture_output=True, text=True, timeout=300,
+        cwd=workdir,
+        env={**os.environ, "bearerAuth": token},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -76,8 +85,9 @@ def specmatic_bin(require_tool: Callable[[str], str]) -> list[str]:
     return [java, "-jar", str(jar)]
 
 
-def test_specmatic_runs_the_spec_examples_against_the_mock(specmatic_bin: list[str], tokens: Any,
-                                                           tmp_path: Path) -> None:
+def test_specmatic_runs_the_spec_examples_against_the_mock(
+    specmatic_bin: list[str], tokens: Any, tmp_path: Path
+) -> None:
     with spawn_mock() as mock:
         run = specmatic(specmatic_bin, SPEC_PATH, mock.base_url, tokens[1].token, tmp_path)
     output = run.stdout + run.stderr
@@ -90,8 +100,7 @@ def test_specmatic_runs_the_spec_examples_against_the_mock(specmatic_bin: list[s
     assert "example 'archive' has SUCCEEDED" in output and "example 'full' has SUCCEEDED" in output
 
 
-def test_specmatic_fails_when_an_answer_lacks_a_field(specmatic_bin: list[str], tokens: Any,
-                                                      tmp_path: Path) -> None:
+def test_specmatic_fails_when_an_answer_lacks_a_field(specmatic_bin: list[str], tokens: Any, tmp_path: Path) -> None:
     broken = tmp_path / "openapi.yaml"
     document = _with_impossible_user(yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8")))
     broken.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -105,15 +114,29 @@ def test_specmatic_fails_when_an_answer_lacks_a_field(specmatic_bin: list[str], 
 
 # -- Dredd -------------------------------------------------------------------------------------
 
-def dredd(binary: str, document: dict[str, Any], base_url: str, token: str,
-          workdir: Path) -> subprocess.CompletedProcess[str]:
+
+def dredd(
+    binary: str, document: dict[str, Any], base_url: str, token: str, workdir: Path
+) -> subprocess.CompletedProcess[str]:
     spec = workdir / "dredd.json"
     spec.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return subprocess.run(
-        [binary, str(spec), base_url, "--hookfiles", str(HERE / "dredd-hooks.js"), "--language", "nodejs",
-         "--color", "false"],
-        cwd=ROOT, env={**os.environ, "DENTARE_TOKEN": token, "DENTARE_DREDD_SPEC": str(spec)},
-        capture_output=True, text=True, timeout=300,
+        [
+            binary,
+            str(spec),
+            base_url,
+            "--hookfiles",
+            str(HERE / "dredd-hooks.js"),
+            "--language",
+            "nodejs",
+            "--color",
+            "false",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DENTARE_TOKEN": token, "DENTARE_DREDD_SPEC": str(spec)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -124,8 +147,9 @@ def _dredd_summary(output: str) -> tuple[int, int, int, int]:
     return passing, failing, errors, skipped
 
 
-def test_dredd_checks_every_documented_answer_of_the_mock(require_tool: Callable[[str], str], tokens: Any,
-                                                           tmp_path: Path) -> None:
+def test_dredd_checks_every_documented_answer_of_the_mock(
+    require_tool: Callable[[str], str], tokens: Any, tmp_path: Path
+) -> None:
     with spawn_mock() as mock:
         run = dredd(require_tool("dredd"), dredd_document(), mock.base_url, tokens[1].token, tmp_path)
     output = run.stdout + run.stderr
@@ -133,16 +157,24 @@ def test_dredd_checks_every_documented_answer_of_the_mock(require_tool: Callable
     assert run.returncode == 0 and failing == errors == 0, output[-5000:]
     # 24 documented answers; the list's 404 is skipped: x-decisions.page_past_end answers 200.
     assert (passing, skipped) == (23, 1), output[-3000:]
-    for answer in ("GET (401) /me.json", "GET (422) /me.json", "POST (415) /patients", "PATCH (404) /patients/4821",
-                   "POST (413) /patients", "GET (200) /patients/4821"):
+    for answer in (
+        "GET (401) /me.json",
+        "GET (422) /me.json",
+        "POST (415) /patients",
+        "PATCH (404) /patients/4821",
+        "POST (413) /patients",
+        "GET (200) /patients/4821",
+    ):
         assert f"pass: {answer}" in output, answer
 
 
-def test_dredd_fails_when_an_answer_lacks_a_field(require_tool: Callable[[str], str], tokens: Any,
-                                                   tmp_path: Path) -> None:
+def test_dredd_fails_when_an_answer_lacks_a_field(
+    require_tool: Callable[[str], str], tokens: Any, tmp_path: Path
+) -> None:
     with spawn_mock() as mock:
-        run = dredd(require_tool("dredd"), _with_impossible_user(dredd_document()), mock.base_url,
-                    tokens[1].token, tmp_path)
+        run = dredd(
+            require_tool("dredd"), _with_impossible_user(dredd_document()), mock.base_url, tokens[1].token, tmp_path
+        )
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "fail: GET (200) /me.json" in output and "nickname" in output, output[-3000:]
