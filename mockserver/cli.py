@@ -243,8 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     existed = settings.state_file is not None and settings.state_file.exists()
     # Start-up makes millions of objects that live as long as the server, and
     # next to no garbage cycles (under 1 MiB): the collector is off while it
-    # runs and what it made is frozen, never walked, not even once (each pass
-    # over a million patients took 1-3 s: bench/README.md).
+    # runs and what it made is frozen, never walked, not even once (what a pass
+    # costs at a million: bench/README.md).
     gc.disable()
     try:
         from .web.app import create_app

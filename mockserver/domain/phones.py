@@ -23,7 +23,7 @@ def normalize_phone(raw: str, region: str | None) -> tuple[str, str | None]:
 
     `00` international prefixes are read as `+` whatever the region, since
     that is what a person pasting "00355..." means. Kept for numbers sent
-    again (phonenumbers takes ~60 us a number, a third of a write); a refused
+    again (parsing is a large share of a write: bench/README.md); a refused
     number raises every time.
 
     Decided: a valid number of no country (a non-geographic code: +800
