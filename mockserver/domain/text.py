@@ -34,6 +34,7 @@ display in every language: a user can search with what `lang=mk` showed them.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -90,7 +91,18 @@ _LETTERS_CYR: dict[str, str] = {
 _TO_CYRILLIC = {ord(c): cyr for c, cyr in _LETTERS_CYR.items()}
 _TO_CYRILLIC.update({ord(c.upper()): cyr.upper() for c, cyr in _LETTERS_CYR.items()})
 _TO_CYRILLIC[ord("ǅ")] = "Џ"  # the title-case form of ǆ
-_DIGRAPH_RE = re.compile("|".join(sorted(_DIGRAPHS_CYR, key=len, reverse=True)), re.IGNORECASE)
+
+
+def _cased(digraph: str) -> list[str]:
+    """Every mix of cases of `digraph`, spelled out: `re.IGNORECASE` would also
+    match the Turkish dotless ı, the long ſ and the Kelvin sign, which are not
+    these letters (and not keys of the table)."""
+    return ["".join(letters) for letters in itertools.product(*((c.lower(), c.upper()) for c in digraph))]
+
+
+_DIGRAPH_RE = re.compile(
+    "|".join(variant for d in sorted(_DIGRAPHS_CYR, key=len, reverse=True) for variant in _cased(d))
+)
 # lang=en: the region's marked Latin letters spelled by their sound, as fold reads them.
 _TO_ASCII = _latin_table({
     "ç": "c", "ë": "e", "č": "ch", "š": "sh", "ž": "zh", "ć": "kj", "đ": "gj", "ǆ": "dzh",
