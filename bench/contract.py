@@ -16,6 +16,8 @@ from typing import Any
 
 from _servers import SPEC, start_mock
 
+from contract_tests.config import DEFAULT_MAX_EXAMPLES  # the CLI's own default, read, not copied
+
 __all__ = ["run"]
 
 TOKENS = {
@@ -27,8 +29,6 @@ TIMEOUT_S = 1800
 
 
 def run(out: Path, *, store_size: int, timeout: float = TIMEOUT_S) -> dict[str, Any]:
-    from contract_tests.context import DEFAULT_MAX_EXAMPLES  # the CLI's own default, read, not copied
-
     fixtures = _contract_fixtures(out / "contract-fixtures")
     contract_cmd = [
         str(Path(sys.executable).with_name("dentare-contract")),

@@ -189,6 +189,11 @@ def part_throughput(args: argparse.Namespace, server_dsn: str, fixtures: Path, o
     with contextlib.ExitStack() as stack:
         servers = {
             "memory": stack.enter_context(start("memory", fixtures, args.size, out)),
+            # The store beside the store: the memory store's kept answers (api/answers.py)
+            # serve a repeated read without asking it; PostgreSQL keeps none.
+            "memory_uncached": stack.enter_context(
+                start("memory_uncached", fixtures, args.size, out, "--no-answer-cache")
+            ),
             "postgresql_1": stack.enter_context(
                 start("postgresql_1", fixtures, args.size, out, "--store", dsn, "--pool-size", str(args.pool_size))
             ),
@@ -222,7 +227,8 @@ def part_throughput(args: argparse.Namespace, server_dsn: str, fixtures: Path, o
                         flush=True,
                     )
                     if scenario.method == "POST":
-                        httpx.post(server.base_url.removesuffix("/api/v1") + "/__mock/reset", timeout=600)
+                        reset = server.base_url.removesuffix("/api/v1") + "/__mock/reset"
+                        httpx.post(reset, json={}, timeout=600).raise_for_status()
     summary = {
         name: {key: _median(rounds) for key, rounds in per_scenario.items()} for name, per_scenario in results.items()
     }
