@@ -40,22 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     python = ".venv/bin/python" if Path(sys.prefix).resolve() == (BENCH.parent / ".venv").resolve() else "python"
     command = f"{python} bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    # The side-by-side benches: the same load settings, each its own servers.
+    side_by_side = dict(
+        seconds=args.seconds, warmup=args.warmup, rounds=args.rounds, connections=(1, 16), store_size=args.prism_store
+    )
     if args.all or args.prism:
         import prism_compare
 
-        _save(
-            out,
-            "prism",
-            command,
-            prism_compare.run(
-                out,
-                seconds=args.seconds,
-                warmup=args.warmup,
-                rounds=args.rounds,
-                connections=(1, 16),
-                store_size=args.prism_store,
-            ),
-        )
+        _save(out, "prism", command, prism_compare.run(out, **side_by_side))
     if args.all or args.scaling:
         import scaling
 
@@ -69,35 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.all or args.durability:
         import durability
 
-        _save(
-            out,
-            "durability",
-            command,
-            durability.run(
-                out,
-                seconds=args.seconds,
-                warmup=args.warmup,
-                rounds=args.rounds,
-                connections=(1, 16),
-                store_size=args.prism_store,
-            ),
-        )
+        _save(out, "durability", command, durability.run(out, **side_by_side))
     if args.all or args.http_protocol:
         import http_protocol
 
-        _save(
-            out,
-            "http_protocol",
-            command,
-            http_protocol.run(
-                out,
-                seconds=args.seconds,
-                warmup=args.warmup,
-                rounds=args.rounds,
-                connections=(1, 16),
-                store_size=args.prism_store,
-            ),
-        )
+        _save(out, "http_protocol", command, http_protocol.run(out, **side_by_side))
     if args.report is not None:
         report.write(out, args.report, plot=args.report.with_name("scaling.png"))
         print(f"wrote {args.report}")

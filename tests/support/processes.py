@@ -87,7 +87,6 @@ def spawn_server(
     timeout: float = 60.0,
     headers: Mapping[str, str] | None = None,
     status: int | None = None,
-    env: Mapping[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The one way the tests and the benches run a server: `command` from the repo
     root in a session of its own, its output into `log` (a file: a pipe nobody
@@ -98,7 +97,6 @@ def spawn_server(
         stdout=log,
         stderr=log,
         start_new_session=True,
-        env=None if env is None else dict(env),
     )
     try:
         try:
