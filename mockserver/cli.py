@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lifespan="on",
             timeout_graceful_shutdown=args.shutdown_timeout,
             # Parse errors and the head limit answered in the API's JSON shape, while reading.
-            http=http_protocol(settings.max_header_bytes),
+            http=http_protocol(settings.max_header_bytes, app.state.recall_answer),
         )
     backend = app.state.backend
     with ignoring_stop_signals():  # a second (or third) Ctrl-C must not cut the close short

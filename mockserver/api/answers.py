@@ -20,6 +20,16 @@ The request is authenticated and validated before the cache is asked, so a
 revoked token or a bad query is refused as before. Only success answers are kept.
 
 Bounded by the bytes kept; the oldest entry goes first.
+
+**At the connection.** `dentare-mock`'s HTTP protocol (web/http_protocol.py)
+can give a kept answer before the app is called, when the request's head
+(target and every header, byte for byte) is one the app answered before:
+the app `remember`s which slot a head's answer is in, the protocol `recall`s
+it. That skips authentication and validation, which is sound because both
+depend on nothing but the head and the data: an identical head is refused or
+accepted alike while the account's version stands, and revoking a token moves
+its account's version (store/memory.py), so a revoked token's next request is
+authenticated again, and refused.
 """
 
 from __future__ import annotations
@@ -29,10 +39,16 @@ from typing import NamedTuple
 
 from ..store.backend import Backend, Principal
 
-__all__ = ["DEFAULT_MAX_BYTES", "AnswerCache", "Slot"]
+__all__ = ["ANSWER_HEAD", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_HEADS", "AnswerCache", "Slot"]
+
+#: The scope extension under which the HTTP protocol gives the app a request's head
+#: (target and headers, as `{"head": ...}`) when it could answer an identical request itself.
+ANSWER_HEAD = "dentare.answer_head"
 
 #: What the kept answers may take (a list page of 20 is ~12 KB).
 DEFAULT_MAX_BYTES = 16 << 20
+#: Request heads remembered for the connection's lookup (each a few hundred bytes).
+DEFAULT_MAX_HEADS = 8192
 #: Counted per entry beside its body: its key, its tuple and its dict slot.
 _ENTRY_OVERHEAD = 256
 
@@ -45,12 +61,14 @@ class Slot(NamedTuple):
 
 
 class AnswerCache:
-    __slots__ = ("_entries", "_kept", "_max_bytes")
+    __slots__ = ("_entries", "_heads", "_kept", "_max_bytes", "_max_heads")
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, max_heads: int = DEFAULT_MAX_HEADS) -> None:
         self._entries: dict[Hashable, tuple[int, int, bytes]] = {}
+        self._heads: dict[Hashable, tuple[int, Hashable]] = {}
         self._kept = 0
         self._max_bytes = max_bytes
+        self._max_heads = max_heads
 
     def slot(
         self, backend: Backend, principal: Principal, operation_id: str, path: tuple[object, ...], query_string: bytes
@@ -81,6 +99,22 @@ class AnswerCache:
         while self._kept > self._max_bytes:
             oldest = next(iter(entries))
             self._kept -= len(entries.pop(oldest)[2]) + _ENTRY_OVERHEAD
+
+    def remember(self, head: Hashable, account_id: int, slot: Slot) -> None:
+        """The answer to requests with this `head` is the one kept in `slot`, of `account_id`."""
+        heads = self._heads
+        if head not in heads and len(heads) >= self._max_heads:
+            del heads[next(iter(heads))]  # the oldest goes first
+        heads[head] = (account_id, slot.key)
+
+    def recall(self, head: Hashable, backend: Backend) -> tuple[int, bytes] | None:
+        """(status, body) for a request with this `head`, if one was remembered and
+        its answer is still kept at the account's current version."""
+        seen = self._heads.get(head)
+        if seen is None:
+            return None
+        version = backend.answers_version(seen[0])
+        return None if version is None else self.get(Slot(seen[1], version))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -34,7 +34,7 @@ from .._exceptions import (
 from ..decisions import ApiRules
 from ..store.backend import Backend
 from . import messages
-from .answers import AnswerCache
+from .answers import ANSWER_HEAD, AnswerCache, Slot
 from .auth import bearer_token
 from .errors import http_error, in_words
 from .handlers import Handler, RequestContext
@@ -85,7 +85,8 @@ def build_api_routes(
     rules: ApiRules | None = None,
     answers: AnswerCache | None = None,
 ) -> list[Route]:
-    """One route per spec path; `answers` keeps the answers to reads (None: none are kept)."""
+    """One route per spec path, under the spec's base path; `answers` keeps the
+    answers to reads (None: none are kept)."""
     rules = rules or ApiRules()
     _check_handlers(spec, handlers)
     contract = spec.guide_contract() if spec.profile is not None else spec
@@ -102,7 +103,9 @@ def build_api_routes(
             )
             for method, op in methods.items()
         }
-        routes.append(Route(path, _PathEndpoint(bound, backend_of, view, max_body_bytes, rules, answers)))
+        endpoint = _PathEndpoint(bound, backend_of, view, max_body_bytes, rules, answers)
+        # Under the base path, on the app's own router: one match per request, not a Mount's two.
+        routes.append(Route(spec.base_path + path, endpoint))
     return routes
 
 
@@ -177,8 +180,8 @@ class _PathEndpoint:
                 slot = answers.slot(
                     backend, principal, target.operation.operation_id, tuple(path.values()), scope["query_string"]
                 )
-                kept = answers.get(slot) if slot is not None else None
-                if kept is not None:
+                if slot is not None and (kept := answers.get(slot)) is not None:
+                    _remember_head(scope, answers, principal.account_id, slot)
                     return kept[0], kept[1], None
             raw_body = await _read_body(scope, receive, self.max_body_bytes) if target.has_body else b""
             context = RequestContext(
@@ -198,12 +201,21 @@ class _PathEndpoint:
         body = dump_json(target.shapers[reply.status](reply.body))
         if slot is not None and answers is not None and reply.status == target.success_status:
             answers.put(slot, reply.status, body)
+            _remember_head(scope, answers, principal.account_id, slot)
         return reply.status, body, None
 
     def _error(self, error: HTTPError) -> tuple[int, bytes, Mapping[str, str] | None]:
         if self.reworded:
             error = in_words(error, self.wording)
         return error.status_code, dump_json(error.body()), error.headers
+
+
+def _remember_head(scope: Scope, answers: AnswerCache, account_id: int, slot: Slot) -> None:
+    """Where the connection finds this answer for the next identical request
+    (web/http_protocol.py puts the head in the scope when it may answer it itself)."""
+    head = scope.get("extensions", {}).get(ANSWER_HEAD, {}).get("head")
+    if head is not None:
+        answers.remember(head, account_id, slot)
 
 
 def _raw_headers(body: bytes, headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:

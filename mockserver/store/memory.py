@@ -124,6 +124,9 @@ class Store:
         with self._lock:
             token = self.token(token_id)
             token.revoked = True
+            scope = self._patients.get(token.account_id)
+            if scope is not None:  # answers given to its requests unread (api/answers.py `recall`)
+                scope.version = next_version()
             return token
 
     def carry_tokens_from(self, old: Store) -> None:
@@ -301,7 +304,8 @@ class Store:
 
     def answers_version(self, account_id: int) -> int | None:
         """The version of the account's patients: it moves on every write to them
-        (each insert and index change, every update); a new store's are new numbers."""
+        (each insert and index change, every update) and when one of the account's
+        tokens is revoked; a new store's are new numbers."""
         scope = self._patients.get(account_id)
         return None if scope is None else scope.version
 

@@ -4,7 +4,10 @@ and error answers in the API's `{"error": ...}` shape for everything else.
 What the endpoints act on is in `app.state`: `backend` (the state, through
 the store's `Backend`), `spec` (as the profile decides it), `decisions` (the
 profile's flags, mockserver/decisions.py), `settings`, `importer` (CSV
-import) and `answers` (the kept answers to reads, api/answers.py; None when off).
+import), `answers` (the kept answers to reads, api/answers.py; None when off)
+and `recall_answer` (those answers by request head, for the HTTP protocol:
+web/http_protocol.py; None when off, or when something between the
+connection and the routes changes an answer).
 """
 
 from __future__ import annotations
@@ -93,9 +96,9 @@ def create_app(
 
     app = Starlette(
         routes=[
-            # No 307 to the path without its trailing slash: under the base path, a
-            # path the spec does not define is a 404 in the error shape.
-            Mount(spec.base_path or "/", app=Router(api_routes, redirect_slashes=False)),
+            # No 307 to the path without its trailing slash (redirect_slashes is off below):
+            # under the base path, a path the spec does not define is a 404 in the error shape.
+            *api_routes,
             # Nor anywhere else: a 307 would echo the Host header (before the control API checks it).
             Mount("/__mock", app=Router(control_routes(), redirect_slashes=False)),
             *docs_routes(spec),
@@ -115,6 +118,12 @@ def create_app(
     app.state.settings = settings
     app.state.importer = CsvImporter(spec, decisions)
     app.state.answers = answers
+    # CORS headers and injected faults change the routes' answers on their way out; the
+    # self-check only reads them, and a kept answer is one it has read.
+    plain = not settings.cors_origins and settings.faults is None
+    app.state.recall_answer = (
+        (lambda head: answers.recall(head, app.state.backend)) if answers is not None and plain else None
+    )
     stack: ASGIApp | None = None
     if settings.check_responses:
         # Outside Starlette's error middleware, so a 500 is checked (and flagged) too.

@@ -1,4 +1,4 @@
-"""The HTTP/1.1 connection: uvicorn's httptools protocol with three changes.
+"""The HTTP/1.1 connection: uvicorn's httptools protocol with five changes.
 
 uvicorn answers a request it cannot parse with a text/plain "Invalid HTTP
 request received.", refuses raw UTF-8 in the request line (what
@@ -19,6 +19,16 @@ httptools buffer a header of any size before the app can say 431. Here:
 * **The head limit while reading**: the request line and headers are counted
   as they arrive and refused as soon as they pass `max_head_bytes`, so a 20 MB
   header is never held whole (the bound is the limit plus one read).
+* **One write per answer**: uvicorn writes an answer's head and its body
+  apart, two `send()` calls; here the head waits for the body's first bytes
+  and both go in one (bench/README.md).
+* **Kept answers at the connection** (api/answers.py): a GET whose head (target
+  and every header, byte for byte) the app answered before, while the data it
+  showed has not changed, is answered here, in one write, with the bytes the
+  app would send, without an ASGI task. Only a plain keep-alive HTTP/1.1 GET
+  with no body, on a connection with nothing else in flight, is answered so;
+  everything else goes to the app as before, which is told the head
+  (`ANSWER_HEAD`) so it can remember where its answer is kept.
 
 Passed to uvicorn as `http=` (cli.py, tools/proxy.py); bench/http_protocol.py
 measures it against the stock class.
@@ -27,6 +37,7 @@ measures it against the stock class.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import httptools
@@ -36,20 +47,30 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-__all__ = ["LINGER_SECONDS", "JsonErrorsProtocol", "client_gone", "http_protocol"]
+from ..api.answers import ANSWER_HEAD
+
+__all__ = ["LINGER_SECONDS", "JsonErrorsProtocol", "RecallAnswer", "client_gone", "http_protocol"]
+
+#: (status, body) the app would answer to a request with this head, if it keeps one.
+RecallAnswer = Callable[[Hashable], "tuple[int, bytes] | None"]
 
 #: How long a refused connection still reads (and drops) what the client sends.
 LINGER_SECONDS = 2.0
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+#: A request with one of these is not answered from a kept answer: it has a body, or asks for more than an answer.
+_NOT_PLAIN = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
 
 
 class JsonErrorsProtocol(HttpToolsProtocol):
     """See the module docstring. `max_head_bytes` is set by `http_protocol()`."""
 
     max_head_bytes = 32_768
+    #: The app's kept answers by request head (web/app.py); None: every request goes to the app.
+    recall_answer: RecallAnswer | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._answered_kept = False  # this request was answered from a kept answer; the app never sees it
         self._head_bytes = 0
         self._head_open = False  # between the first byte of a request and the end of its headers
         self._body_open = False  # between the end of the headers and the end of the body
@@ -116,6 +137,8 @@ class JsonErrorsProtocol(HttpToolsProtocol):
     # -- parser callbacks ---------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        # A kept answer arms the keep-alive timeout; a request already in the same read disarms it.
+        self._unset_keepalive_if_required()
         super().on_message_begin()
         self._head_bytes = 0
         self._head_open = True
@@ -126,13 +149,53 @@ class JsonErrorsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_open = False
         self._body_open = True
+        recall = self.recall_answer
+        if recall is not None and self._plain_get():
+            head = (self.url, tuple(self.headers))
+            kept = recall(head)
+            if kept is not None:
+                self._answer_kept(*kept)
+                return
+            self.scope["extensions"] = {ANSWER_HEAD: {"head": head}}
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and self.scope["method"] != "HEAD":  # an answer to HEAD has no body to wait for
+            cycle.transport = _OneWrite(self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._body_open = False
         self._line_open = True
         self._completed_in_feed = True
+        if self._answered_kept:
+            self._answered_kept = False
+            self.on_response_complete()  # as an app's answer ends: counted, reading resumed, keep-alive armed
+            return
         super().on_message_complete()
+
+    # -- answering from kept answers ----------------------------------------------------------
+
+    def _plain_get(self) -> bool:
+        """A keep-alive HTTP/1.1 GET without a body, nothing else in flight on the connection."""
+        parser = self.parser
+        if parser.get_method() != b"GET" or parser.get_http_version() != "1.1" or not parser.should_keep_alive():
+            return False
+        cycle = self.cycle
+        if (cycle is not None and not cycle.response_complete) or self.pipeline or self.flow.write_paused:
+            return False
+        return not any(name in _NOT_PLAIN for name, _ in self.headers)
+
+    def _answer_kept(self, status: int, body: bytes) -> None:
+        """The bytes uvicorn writes for the app's answer (api/routing.py `_raw_headers`), in one write."""
+        self._answered_kept = True
+        head = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [b"content-length: ", str(len(body)).encode("ascii"), b"\r\ncontent-type: application/json\r\n\r\n"]
+        self.transport.write(b"".join(head) + body)
+        if self.access_log:
+            client = _peer(self.client) if self.client else "-"
+            # uvicorn's access line, with its arguments (its formatter reads them by position).
+            self.access_logger.info('%s - "%s %s HTTP/%s" %d', client, "GET", self.url.decode("latin-1"), "1.1", status)
 
     # -- answering what cannot be parsed ------------------------------------------------------
 
@@ -169,6 +232,36 @@ class JsonErrorsProtocol(HttpToolsProtocol):
         self.loop.call_later(LINGER_SECONDS, transport.close)
 
 
+class _OneWrite:
+    """The transport as one answer's cycle sees it: the answer's head is held and
+    written with the first bytes after it (the body, or the end of the
+    connection), in one write. A 1xx (`100 Continue`) goes at once."""
+
+    __slots__ = ("_held", "_transport")
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 1"):
+            self._held = data  # the head: the body follows
+        else:
+            self._transport.write(data)
+
+    def close(self) -> None:
+        if self._held is not None:
+            self.write(b"")
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return bool(self._transport.is_closing())
+
+
 class _NoAnswer(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         return None
@@ -180,9 +273,12 @@ async def client_gone(request: Request, exc: Exception) -> Response:
     return _NoAnswer()
 
 
-def http_protocol(max_head_bytes: int) -> type[JsonErrorsProtocol]:
-    """The protocol class for uvicorn's `http=`, with this head limit."""
-    return type("JsonErrorsProtocol", (JsonErrorsProtocol,), {"max_head_bytes": max_head_bytes})
+def http_protocol(max_head_bytes: int, recall_answer: RecallAnswer | None = None) -> type[JsonErrorsProtocol]:
+    """The protocol class for uvicorn's `http=`, with this head limit, answering
+    from `recall_answer` (the app's `state.recall_answer`) where it can."""
+    recall = staticmethod(recall_answer) if recall_answer is not None else None  # a function, not a method
+    attributes = {"max_head_bytes": max_head_bytes, "recall_answer": recall}
+    return type("JsonErrorsProtocol", (JsonErrorsProtocol,), attributes)
 
 
 def _reason(exc: BaseException) -> str:

@@ -5,19 +5,26 @@ whose reads have just been kept; and a long random run of reads and writes
 gets byte-identical answers from an app that keeps answers and one that does
 not. Each runs on the memory backend as it is by default and with a state file
 (`--state-file`: every write takes the durable path, planned, recorded, then
-applied). The decision checks (test_decisions.py) run with answers kept as well.
+applied), and each through two transports: in process (the app's own cache)
+and over real keep-alive connections to the app served with `dentare-mock`'s
+HTTP protocol, which gives a repeated request its kept answer itself, before
+the app (web/http_protocol.py). The decision checks (test_decisions.py) run
+with answers kept as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -26,7 +33,8 @@ from dentare_spec import load_spec
 from mockserver import MockSettings, create_app
 from mockserver.api.answers import AnswerCache, Slot
 from mockserver.store.memory_backend import MemoryBackend
-from tests.support import FIXTURES_DIR, SPEC_PATH, load_tokens
+from mockserver.web.http_protocol import http_protocol
+from tests.support import FIXTURES_DIR, SPEC_PATH, load_tokens, serve_in_thread
 
 TOKENS = load_tokens()
 MARIA = 4821  # account 1
@@ -56,9 +64,50 @@ def _app(answer_cache: bool = True, profile: dict[str, str] | None = None, state
     return app
 
 
-def _client(app: Starlette, token: str) -> TestClient:
-    headers = {"Authorization": f"Bearer {token}", "X-Mock-Admin-Key": ADMIN_KEY}
-    return TestClient(app, base_url="http://127.0.0.1/api/v1", headers=headers)
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Mock-Admin-Key": ADMIN_KEY}
+
+
+def _asgi_client(app: Starlette, token: str) -> TestClient:
+    return TestClient(app, base_url="http://127.0.0.1/api/v1", headers=_headers(token))
+
+
+class _ToPort(httpx.HTTPTransport):
+    """The tests' URLs (http://127.0.0.1/...) sent to the port the app is served on."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__()
+        self.port = port
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(port=self.port)
+        return super().handle_request(request)
+
+
+Connect = Callable[[Starlette, str], "contextlib.AbstractContextManager[httpx.Client]"]
+
+
+@pytest.fixture(params=["in-process", "connection"])
+def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
+    """`connect(app, token)`: a client of `app` with that token, in process or over
+    real connections to the app served with the mock's HTTP protocol (one server per app)."""
+    with contextlib.ExitStack() as servers:
+        ports: dict[int, int] = {}
+
+        def port_of(app: Starlette) -> int:
+            if id(app) not in ports:
+                protocol = http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
+                root = servers.enter_context(serve_in_thread(app, http=protocol))
+                ports[id(app)] = int(root.rsplit(":", 1)[1])
+            return ports[id(app)]
+
+        def make(app: Starlette, token: str) -> contextlib.AbstractContextManager[httpx.Client]:
+            if request.param == "in-process":
+                return _asgi_client(app, token)
+            transport = _ToPort(port_of(app))
+            return httpx.Client(base_url="http://127.0.0.1/api/v1", headers=_headers(token), transport=transport)
+
+        yield make
 
 
 @pytest.fixture(params=["memory", "state-file"])
@@ -75,12 +124,12 @@ def app(state_file: Path | None) -> Iterator[Starlette]:
 
 
 @pytest.fixture
-def client(app: Starlette) -> Iterator[TestClient]:
-    with _client(app, TOKENS[1].token) as c:
+def client(app: Starlette, connect: Connect) -> Iterator[httpx.Client]:
+    with connect(app, TOKENS[1].token) as c:
         yield c
 
 
-def _read_all(client: TestClient) -> dict[str, bytes]:
+def _read_all(client: httpx.Client) -> dict[str, bytes]:
     answers = {}
     for url in READS:
         response = client.get(url)
@@ -93,11 +142,11 @@ def _fresh(app: Starlette) -> dict[str, bytes]:
     """What an app that keeps nothing answers for the same state."""
     twin = _app(answer_cache=False)
     asyncio.run(twin.state.backend.replace(asyncio.run(app.state.backend.export())))
-    with _client(twin, TOKENS[1].token) as c:
+    with _asgi_client(twin, TOKENS[1].token) as c:
         return _read_all(c)
 
 
-def test_reads_are_kept_and_given_again(app: Starlette, client: TestClient) -> None:
+def test_reads_are_kept_and_given_again(app: Starlette, client: httpx.Client) -> None:
     first = _read_all(client)
     assert len(app.state.answers) == len(READS)
     with (
@@ -107,7 +156,7 @@ def test_reads_are_kept_and_given_again(app: Starlette, client: TestClient) -> N
         assert _read_all(client) == first
 
 
-def test_create_is_seen_by_the_next_read(app: Starlette, client: TestClient) -> None:
+def test_create_is_seen_by_the_next_read(app: Starlette, client: httpx.Client) -> None:
     before = _read_all(client)
     total = client.get("/patients").json()["meta"]["total"]
     created = client.post("/patients", json={"first_name": "Ana", "last_name": "Hoxha"}).json()["data"]
@@ -128,7 +177,7 @@ def test_create_is_seen_by_the_next_read(app: Starlette, client: TestClient) -> 
         {"first_name": "Maria"},  # as stored: a no-op
     ],
 )
-def test_a_change_is_seen_by_the_next_read(app: Starlette, client: TestClient, change: dict[str, Any]) -> None:
+def test_a_change_is_seen_by_the_next_read(app: Starlette, client: httpx.Client, change: dict[str, Any]) -> None:
     _read_all(client)
     response = client.patch(f"/patients/{MARIA}", json=change)
     assert response.status_code == 200, response.text
@@ -139,15 +188,15 @@ def test_a_change_is_seen_by_the_next_read(app: Starlette, client: TestClient, c
     assert (MARIA in archived) == (change.get("is_active") is False)
 
 
-def test_noop_patch_that_touches_is_seen(state_file: Path | None) -> None:
+def test_noop_patch_that_touches_is_seen(state_file: Path | None, connect: Connect) -> None:
     app = _app(profile={"noop_patch": "touches"}, state_file=state_file)
-    with _client(app, TOKENS[1].token) as c:
+    with connect(app, TOKENS[1].token) as c:
         before = c.get(f"/patients/{MARIA}").json()["data"]["updated_at"]
         c.patch(f"/patients/{MARIA}", json={"first_name": "Maria"})
         assert c.get(f"/patients/{MARIA}").json()["data"]["updated_at"] > before
 
 
-def test_reset_and_state_load_are_seen(app: Starlette, client: TestClient) -> None:
+def test_reset_and_state_load_are_seen(app: Starlette, client: httpx.Client) -> None:
     original = _read_all(client)
     client.patch(f"/patients/{MARIA}", json={"first_name": "Mariana"})
     changed = _read_all(client)
@@ -165,7 +214,7 @@ def test_reset_and_state_load_are_seen(app: Starlette, client: TestClient) -> No
     assert _read_all(client) == _fresh(app)
 
 
-def test_csv_import_is_seen(app: Starlette, client: TestClient) -> None:
+def test_csv_import_is_seen(app: Starlette, client: httpx.Client) -> None:
     _read_all(client)
     total = client.get("/patients").json()["meta"]["total"]
     response = client.post(
@@ -178,9 +227,9 @@ def test_csv_import_is_seen(app: Starlette, client: TestClient) -> None:
     assert _read_all(client) == _fresh(app)
 
 
-def test_a_revoked_token_is_refused_at_once(app: Starlette) -> None:
+def test_a_revoked_token_is_refused_at_once(app: Starlette, connect: Connect) -> None:
     token_id, secret = 2, TOKENS[1].live[1]  # fixtures: account 1's second live token
-    with _client(app, secret) as c, _client(app, TOKENS[1].token) as same_user:
+    with connect(app, secret) as c, connect(app, TOKENS[1].token) as same_user:
         for _ in range(2):  # the second read is a kept answer
             assert c.get("/patients").status_code == 200 and c.get("/me.json").status_code == 200
         assert len(app.state.answers) > 0
@@ -193,28 +242,30 @@ def test_a_revoked_token_is_refused_at_once(app: Starlette) -> None:
         assert c.get("/patients").status_code == 401 and c.get("/me.json").status_code == 401
 
 
-def test_a_new_token_reads_at_once_and_is_refused_once_revoked(app: Starlette, client: TestClient) -> None:
+def test_a_new_token_reads_at_once_and_is_refused_once_revoked(
+    app: Starlette, client: httpx.Client, connect: Connect
+) -> None:
     before = _read_all(client)
     response = client.post("http://127.0.0.1/__mock/accounts/1/tokens", json={"name": "cache test"})
     assert response.status_code == 201, response.text
     created = response.json()
-    with _client(app, created["token"]) as c:
+    with connect(app, created["token"]) as c:
         assert _read_all(c) == before  # the same user's answers: the kept ones are right for it
         assert client.delete(f"http://127.0.0.1/__mock/tokens/{created['id']}").status_code == 200
         assert c.get("/patients").status_code == 401 and c.get("/me.json").status_code == 401
     assert _read_all(client) == before
 
 
-def test_each_user_and_account_gets_its_own_answer(app: Starlette) -> None:
+def test_each_user_and_account_gets_its_own_answer(app: Starlette, connect: Connect) -> None:
     document = asyncio.run(app.state.backend.export())
     account = document["accounts"][0]
     account["users"].append({"id": 99, "name": "Second User", "email": None, "role": "admin", "avatar_url": None})
     account["tokens"].append({"id": 99, "name": "second", "user_id": 99, "token": "dnt_" + "s" * 40})
     asyncio.run(app.state.backend.replace(document))
     with (
-        _client(app, TOKENS[1].token) as first,
-        _client(app, "dnt_" + "s" * 40) as second,
-        _client(app, TOKENS[2].token) as other,
+        connect(app, TOKENS[1].token) as first,
+        connect(app, "dnt_" + "s" * 40) as second,
+        connect(app, TOKENS[2].token) as other,
     ):
         assert first.get("/me.json").json()["id"] == 1
         assert second.get("/me.json").json()["id"] == 99
@@ -224,7 +275,7 @@ def test_each_user_and_account_gets_its_own_answer(app: Starlette) -> None:
         assert other.get("/patients").json() != first.get("/patients").json()
 
 
-def test_lang_and_fields_are_part_of_the_key(client: TestClient) -> None:
+def test_lang_and_fields_are_part_of_the_key(client: httpx.Client) -> None:
     plain = client.get(f"/patients/{MARIA}").json()["data"]
     expanded = client.get(f"/patients/{MARIA}?fields=allergies").json()["data"]
     cyrillic = client.get(f"/patients/{MARIA}?lang=mk").json()["data"]
@@ -232,18 +283,18 @@ def test_lang_and_fields_are_part_of_the_key(client: TestClient) -> None:
     assert cyrillic["display_name"] != plain["display_name"]
 
 
-def test_each_profile_keeps_its_own_answers() -> None:
+def test_each_profile_keeps_its_own_answers(connect: Connect) -> None:
     newest = _app(profile={"list_order": "newest_first"})
     ascending = _app()
     ids = {}
     for name, app in (("newest", newest), ("ascending", ascending), ("newest again", newest)):
-        with _client(app, TOKENS[1].token) as c:
+        with connect(app, TOKENS[1].token) as c:
             ids[name] = [p["id"] for p in c.get("/patients").json()["data"]]
     assert ids["newest"] == sorted(ids["newest"], reverse=True) == ids["newest again"]
     assert ids["ascending"] == sorted(ids["ascending"])
 
 
-def test_a_backend_that_does_not_version_keeps_nothing(app: Starlette, client: TestClient) -> None:
+def test_a_backend_that_does_not_version_keeps_nothing(app: Starlette, client: httpx.Client) -> None:
     with mock.patch.object(MemoryBackend, "answers_version", return_value=None):
         first = _read_all(client)
         assert len(app.state.answers) == 0
@@ -251,10 +302,10 @@ def test_a_backend_that_does_not_version_keeps_nothing(app: Starlette, client: T
         assert _read_all(client) != first
 
 
-def test_off_keeps_nothing() -> None:
+def test_off_keeps_nothing(connect: Connect) -> None:
     app = _app(answer_cache=False)
     assert app.state.answers is None
-    with _client(app, TOKENS[1].token) as c:
+    with connect(app, TOKENS[1].token) as c:
         _read_all(c)
 
 
@@ -268,6 +319,118 @@ def test_the_cache_is_bounded() -> None:
     assert cache.get(Slot(("op", 999), 2)) is None  # another version
     cache.put(Slot(("op", "huge"), 1), 200, b"x" * 20_000)  # over an eighth of the bound: not kept
     assert cache.get(Slot(("op", "huge"), 1)) is None
+
+
+# -- at the connection ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _counted_authentication() -> Iterator[list[str]]:
+    """The secrets the app authenticated, in order: a request answered at the connection adds none."""
+    calls: list[str] = []
+    original = MemoryBackend.authenticate
+
+    async def counted(self: MemoryBackend, secret: str) -> Any:
+        calls.append(secret)
+        return await original(self, secret)
+
+    with mock.patch.object(MemoryBackend, "authenticate", counted):
+        yield calls
+
+
+@contextlib.contextmanager
+def _served(app: Starlette) -> Iterator[int]:
+    protocol = http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
+    with serve_in_thread(app, http=protocol) as root:
+        yield int(root.rsplit(":", 1)[1])
+
+
+def _exchange(port: int, raw: bytes, answers: int) -> list[bytes]:
+    """Send `raw` (one or more requests) on one connection; the `answers` answers, each whole
+    (an answer to HEAD is its head)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        data, found = b"", []
+        while len(found) < answers:
+            head_end = data.find(b"\r\n\r\n")
+            if head_end >= 0:
+                head = data[:head_end].decode("latin-1").lower()
+                length = 0 if raw.startswith(b"HEAD ") else int(head.split("content-length: ")[1].split("\r\n")[0])
+                if len(data) >= head_end + 4 + length:
+                    found.append(data[: head_end + 4 + length])
+                    data = data[head_end + 4 + length :]
+                    continue
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(found)} of {answers} answers"
+            data += chunk
+        return found
+
+
+def _without_date(answer: bytes) -> bytes:
+    return b"\r\n".join(line for line in answer.split(b"\r\n") if not line.lower().startswith(b"date:"))
+
+
+def _get(target: str, *extra: str, version: str = "1.1") -> bytes:
+    lines = [
+        f"GET /api/v1{target} HTTP/{version}",
+        "Host: 127.0.0.1",
+        f"Authorization: Bearer {TOKENS[1].token}",
+        *extra,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_a_repeated_request_is_answered_at_the_connection(app: Starlette) -> None:
+    """The second identical request is not authenticated again (the app never sees it), and
+    gets the very bytes the app sent, date aside; a request with another header goes to the app."""
+    with _served(app) as port, _counted_authentication() as calls:
+        first = _exchange(port, _get("/patients?q=hoxha"), 1)[0]
+        assert len(calls) == 1
+        again = _exchange(port, _get("/patients?q=hoxha"), 1)[0]
+        assert len(calls) == 1, "answered by the app, not the connection"
+        assert _without_date(again) == _without_date(first)
+        assert first.startswith(b"HTTP/1.1 200 OK\r\n") and b"Hoxha" in first
+        other = _exchange(port, _get("/patients?q=hoxha", "X-Request-Id: 7"), 1)[0]
+        assert len(calls) == 2 and other.partition(b"\r\n\r\n")[2] == first.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(_get("/patients", version="1.0"), id="HTTP/1.0"),
+        pytest.param(_get("/patients", "Connection: close"), id="Connection: close"),
+        pytest.param(_get("/patients", "Content-Length: 0"), id="with a body"),
+        pytest.param(_get("/patients").replace(b"GET ", b"HEAD ", 1), id="HEAD"),
+    ],
+)
+def test_only_a_plain_keep_alive_get_is_answered_at_the_connection(app: Starlette, request_bytes: bytes) -> None:
+    """Each goes to the app, though the plain GET beside it has its answer kept."""
+    with _served(app) as port, _counted_authentication() as calls:
+        _exchange(port, _get("/patients"), 1)
+        for n in (1, 2):
+            answer = _exchange(port, request_bytes, 1)[0]
+            if request_bytes.startswith(b"HEAD"):
+                assert answer.startswith(b"HTTP/1.1 405 ")  # the operation has no HEAD; not the GET's 200
+            else:
+                assert answer.startswith(b"HTTP/1.") and answer.split(b" ", 2)[1] == b"200"
+                assert len(calls) == 1 + n  # authenticated by the app
+
+
+def test_pipelined_requests_are_answered_in_order(app: Starlette) -> None:
+    """A kept answer behind a request still in the app's hands waits its turn."""
+    with _served(app) as port:
+        kept = _get(f"/patients/{MARIA}")
+        _exchange(port, kept, 1)
+        answers = _exchange(port, kept + _get("/patients?per_page=3") + kept + _get("/me.json") + kept, 5)
+    bodies = [json.loads(answer.partition(b"\r\n\r\n")[2]) for answer in answers]
+    assert [b.get("data", {}).get("id") if isinstance(b.get("data"), dict) else None for b in bodies] == [
+        MARIA,
+        None,
+        MARIA,
+        None,
+        MARIA,
+    ]
+    assert len(bodies[1]["data"]) == 3 and bodies[3]["id"] == 1
 
 
 # -- a random run, kept against not kept --------------------------------------------------------
@@ -308,8 +471,10 @@ def _steps(rng: random.Random, n: int) -> Iterator[tuple[str, str, Any, int]]:
             yield "LOAD", "http://127.0.0.1/__mock/state", None, account
 
 
-def _run(app: Starlette, steps: list[tuple[str, str, Any, int]], document: dict[str, Any]) -> list[tuple[int, bytes]]:
-    clients = {n: _client(app, TOKENS[n].token) for n in (1, 2)}
+def _run(
+    app: Starlette, steps: list[tuple[str, str, Any, int]], document: dict[str, Any], connect: Connect
+) -> list[tuple[int, bytes]]:
+    clients = {n: connect(app, TOKENS[n].token) for n in (1, 2)}
     answers = []
     clock = iter(range(1_777_000_000_000, 1_778_000_000_000, 1000))
     tick = lambda: next(clock)  # noqa: E731
@@ -330,7 +495,7 @@ def _run(app: Starlette, steps: list[tuple[str, str, Any, int]], document: dict[
     return answers
 
 
-def test_a_random_run_answers_as_without_kept_answers(state_file: Path | None) -> None:
+def test_a_random_run_answers_as_without_kept_answers(state_file: Path | None, connect: Connect) -> None:
     rng = random.Random(20261201)
     steps = list(_steps(rng, 400))
     document = json.loads((Path(FIXTURES_DIR) / "accounts.json").read_text(encoding="utf-8"))
@@ -338,8 +503,8 @@ def test_a_random_run_answers_as_without_kept_answers(state_file: Path | None) -
     document["patients"] = patients[:40]
     kept, fresh = _app(state_file=state_file), _app(answer_cache=False)
     try:
-        answers = _run(kept, steps, document)
-        assert answers == _run(fresh, steps, document)
+        answers = _run(kept, steps, document, connect)
+        assert answers == _run(fresh, steps, document, _asgi_client)
     finally:
         kept.state.backend.shutdown()
     assert len(kept.state.answers) > 0

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import ROOT, free_port, wait_until_up
 
@@ -197,3 +198,34 @@ def test_an_unreadable_profile_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("dentare-mock: error: ")
         assert "cannot read the profile" in result.stderr or "is not valid YAML" in result.stderr
+
+
+_SERVED_WITH = """
+import sys
+from unittest import mock
+import uvicorn
+from mockserver import cli
+with mock.patch.object(uvicorn, "run") as run:
+    cli.main(sys.argv[1:])
+print(run.call_args.kwargs["http"].recall_answer is not None)
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "at_the_connection"),
+    [
+        ((), True),
+        (("--check-responses",), True),  # it only reads answers; a kept one it has read
+        (("--no-answer-cache",), False),
+        (("--cors-origin", "http://localhost:3000"), False),  # CORS headers are added to the routes' answers
+        (("--faults",), False),  # a fault asked for by a header replaces the answer
+    ],
+)
+def test_the_connection_gives_kept_answers_where_nothing_changes_them(
+    options: tuple[str, ...], at_the_connection: bool
+) -> None:
+    """`dentare-mock` hands uvicorn its HTTP protocol with the app's kept answers (web/http_protocol.py)."""
+    command = [sys.executable, "-c", _SERVED_WITH, "--port", str(free_port()), "--log-level", "warning", *options]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(at_the_connection)

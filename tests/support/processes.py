@@ -178,10 +178,11 @@ def spawn_mock(*args: str, timeout: float = 60.0) -> Iterator[RunningMock]:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free port in a thread; yields the root URL."""
+def serve_in_thread(app: Any, http: Any = "auto") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn (its HTTP protocol `http`) on a free port in a thread; yields the root URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=http)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     root = f"http://127.0.0.1:{port}"
