@@ -4,7 +4,9 @@
 
 The same app and uvicorn settings as `dentare-mock` (mockserver/cli.py); only
 `--protocol` differs: `json` is the mock's own (mockserver/web/http_protocol.py),
-`stock` is uvicorn's httptools protocol it subclasses. Started and stopped by
+`stock` is uvicorn's httptools protocol it subclasses. Neither gives kept answers
+at the connection (the app keeps its own under both), so the comparison is of
+what the protocol does to every request: parsing, the head limit, the writes. Started and stopped by
 PID by the bench (bench/_servers.py), never on its own.
 """
 

@@ -25,6 +25,7 @@ __all__ = [
     "ensure_prism",
     "free_port",
     "prism_binary",
+    "serve_command",
     "start_ceiling",
     "start_command",
     "start_mock",
@@ -144,6 +145,19 @@ def start_ceiling(answers: Path, *, log_dir: Path, timeout: float = 60.0) -> Ite
     root = f"http://127.0.0.1:{port}"
     with start_server("ceiling", command, f"{root}/api/v1", "/me.json", BENCH_TOKEN, log_dir, timeout) as server:
         yield server
+
+
+def serve_command(
+    fixtures: Path, store_size: int, protocol: str = "json", state_file: Path | None = None
+) -> tuple[list[str], int]:
+    """bench/_serve.py (the mock's app as `dentare-mock` builds it, with the HTTP protocol
+    chosen and no kept answers at the connection) on a free port: its command and the port."""
+    port = free_port()
+    command = [sys.executable, str(Path(__file__).with_name("_serve.py")), "--protocol", protocol, "--port", str(port)]
+    command += ["--fixtures", str(fixtures), "--generate", str(store_size)]
+    if state_file is not None:
+        command += ["--state-file", str(state_file)]
+    return command, port
 
 
 @contextlib.contextmanager

@@ -9,18 +9,16 @@ The state file lives in the bench's out folder, on the disk the repo is on.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 from _scenarios import POST_BODY
-from _servers import BENCH_TOKEN, free_port, start_command, write_bench_fixtures
+from _servers import BENCH_TOKEN, serve_command, start_command, write_bench_fixtures
 from _side_by_side import Load, compare
 
 __all__ = ["run"]
 
-SERVE = Path(__file__).with_name("_serve.py")
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}", "Content-Type": "application/json"}
 
 
@@ -31,8 +29,8 @@ def run(
     state = out / "durability-state.db"
     for leftover in (state, state.with_name(state.name + "-wal")):
         leftover.unlink(missing_ok=True)
-    memory_cmd, memory_port = _command(fixtures, store_size, None)
-    durable_cmd, durable_port = _command(fixtures, store_size, state)
+    memory_cmd, memory_port = serve_command(fixtures, store_size)
+    durable_cmd, durable_port = serve_command(fixtures, store_size, state_file=state)
     with (
         start_command("memory", memory_cmd, f"http://127.0.0.1:{memory_port}/api/v1", log_dir=out) as memory,
         start_command("state-file", durable_cmd, f"http://127.0.0.1:{durable_port}/api/v1", log_dir=out) as durable,
@@ -56,22 +54,3 @@ def run(
         "state_file_bytes_at_end": state_bytes,
         "rows": rows,
     }
-
-
-def _command(fixtures: Path, store_size: int, state: Path | None) -> tuple[list[str], int]:
-    port = free_port()
-    command = [
-        sys.executable,
-        str(SERVE),
-        "--protocol",
-        "json",
-        "--port",
-        str(port),
-        "--fixtures",
-        str(fixtures),
-        "--generate",
-        str(store_size),
-    ]
-    if state is not None:
-        command += ["--state-file", str(state)]
-    return command, port

@@ -2,24 +2,23 @@
 
 The same app served twice, side by side in one run: with uvicorn's stock
 httptools protocol and with the mock's subclass (JSON parse errors, raw
-UTF-8 request lines percent-encoded, the head limit counted while reading).
+UTF-8 request lines percent-encoded, the head limit counted while reading,
+one write per answer; its kept answers at the connection off: bench/_serve.py).
 GET /patients (a 20-patient page) at 1 and 16 connections with wrk; the
 ratios are subclass / stock.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _servers import BENCH_TOKEN, free_port, start_command, write_bench_fixtures
+from _servers import BENCH_TOKEN, serve_command, start_command, write_bench_fixtures
 from _side_by_side import Load, compare
 
 __all__ = ["run"]
 
-SERVE = Path(__file__).with_name("_serve.py")
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
 
 
@@ -27,8 +26,8 @@ def run(
     out: Path, *, seconds: float, warmup: float, rounds: int, connections: tuple[int, ...], store_size: int
 ) -> dict[str, Any]:
     fixtures = write_bench_fixtures(out / "fixtures")
-    stock_cmd, stock_port = _command(fixtures, store_size, "stock")
-    json_cmd, json_port = _command(fixtures, store_size, "json")
+    stock_cmd, stock_port = serve_command(fixtures, store_size, "stock")
+    json_cmd, json_port = serve_command(fixtures, store_size, "json")
     with (
         start_command("stock", stock_cmd, f"http://127.0.0.1:{stock_port}/api/v1", log_dir=out) as stock,
         start_command("json-errors", json_cmd, f"http://127.0.0.1:{json_port}/api/v1", log_dir=out) as ours,
@@ -50,19 +49,3 @@ def run(
         "json_errors_command": " ".join(json_cmd[1:]),
         "rows": rows,
     }
-
-
-def _command(fixtures: Path, store_size: int, protocol: str) -> tuple[list[str], int]:
-    port = free_port()
-    return [
-        sys.executable,
-        str(SERVE),
-        "--protocol",
-        protocol,
-        "--port",
-        str(port),
-        "--fixtures",
-        str(fixtures),
-        "--generate",
-        str(store_size),
-    ], port

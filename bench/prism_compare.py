@@ -2,13 +2,16 @@
 and with the ceiling (bench/ceiling.py: a bare Starlette app replaying our
 mock's exact answers).
 
-Our mock runs twice: as it ships (a read's answer is kept until the data
-changes: mockserver/api/answers.py) and with `--no-answer-cache` (every
-answer computed). The four servers run at once but are never loaded at once:
-every measurement rotates the order (ours, ours uncached, Prism, ceiling;
-then the reverse) so drift on a shared, noisy machine hits all alike, each
-load preceded by a short warm-up, and the figures kept are the medians over
-the rounds. Ratios are ours over Prism and ours over the ceiling, from this same run.
+Our mock runs three times: as it ships (a read's answer is kept until the
+data changes, mockserver/api/answers.py, and a repeated GET is given it by the
+HTTP protocol before the app: web/http_protocol.py); **app-kept**, the same app
+with the answers kept by the app only, so every request is authenticated and
+validated before its kept answer is given (bench/_serve.py); and with
+`--no-answer-cache` (every answer computed). The five servers run at once but
+are never loaded at once: every measurement rotates the order (then the
+reverse) so drift on a shared, noisy machine hits all alike, each load
+preceded by a short warm-up, and the figures kept are the medians over the
+rounds. Ratios are over Prism and over the ceiling, from this same run.
 """
 
 from __future__ import annotations
@@ -20,12 +23,24 @@ from typing import Any
 
 import httpx
 from _scenarios import Scenario, prism_scenarios, sample_store
-from _servers import BENCH_TOKEN, Server, ensure_prism, start_ceiling, start_mock, start_prism, write_bench_fixtures
+from _servers import (
+    BENCH_TOKEN,
+    Server,
+    ensure_prism,
+    serve_command,
+    start_ceiling,
+    start_command,
+    start_mock,
+    start_prism,
+    write_bench_fixtures,
+)
 from _wrk import LoadResult, run_wrk
 
 __all__ = ["run"]
 
 HEADERS = {"Authorization": f"Bearer {BENCH_TOKEN}"}
+#: Our three servers' roles in a row, beside "prism" and "ceiling".
+OURS = ("ours", "app_kept", "uncached")
 POST_HEADERS = {**HEADERS, "Content-Type": "application/json"}
 
 
@@ -34,30 +49,31 @@ def run(
 ) -> dict[str, Any]:
     ensure_prism()
     fixtures = write_bench_fixtures(out / "fixtures")
+    app_kept_cmd, app_kept_port = serve_command(fixtures, store_size)
     with (
         start_mock(fixtures, store_size, log_dir=out) as ours,
+        start_command("app-kept", app_kept_cmd, f"http://127.0.0.1:{app_kept_port}/api/v1", log_dir=out) as app_kept,
         start_prism(log_dir=out) as prism,
         start_mock(fixtures, store_size, log_dir=out, options=["--no-answer-cache"], name="uncached") as fresh,
     ):
         scenarios = prism_scenarios(sample_store(ours.base_url, BENCH_TOKEN))
-        statuses = {s.key: {srv.name: _preflight(srv, s) for srv in (ours, fresh, prism)} for s in scenarios}
+        mocks = (ours, app_kept, fresh, prism)
+        statuses = {s.key: {srv.name: _preflight(srv, s) for srv in mocks} for s in scenarios}
         answers = _record(ours, scenarios, out / "ceiling-answers.json")
         with start_ceiling(answers, log_dir=out) as ceiling:
             for s in scenarios:
                 statuses[s.key][ceiling.name] = _preflight(ceiling, s)
-            servers = (ours, fresh, prism, ceiling)
+            servers = {"ours": ours, "app_kept": app_kept, "uncached": fresh, "prism": prism, "ceiling": ceiling}
             rows = []
             for scenario in scenarios:
                 for conns in connections:
-                    runs: dict[str, list[LoadResult]] = {server.name: [] for server in servers}
+                    runs: dict[str, list[LoadResult]] = {role: [] for role in servers}
                     for round_no in range(rounds):
-                        order = servers if round_no % 2 == 0 else servers[::-1]
-                        for server in order:
+                        order = list(servers.items()) if round_no % 2 == 0 else list(servers.items())[::-1]
+                        for role, server in order:
                             _load(server, scenario, conns, warmup, out)  # warm-up, discarded
-                            runs[server.name].append(_load(server, scenario, conns, seconds, out))
-                    rows.append(
-                        _row(scenario, conns, runs[ours.name], runs[fresh.name], runs[prism.name], runs[ceiling.name])
-                    )
+                            runs[role].append(_load(server, scenario, conns, seconds, out))
+                    rows.append(_row(scenario, conns, runs))
                     print(_line(rows[-1]), flush=True)
             ceiling_command = " ".join(ceiling.command[1:])
         return {
@@ -67,6 +83,7 @@ def run(
             "rounds": rounds,
             "ours_command": " ".join(ours.command[1:]),
             "prism_command": " ".join(prism.command),
+            "app_kept_command": " ".join(app_kept_cmd[1:]),
             "uncached_command": " ".join(fresh.command[1:]),
             "ceiling_command": ceiling_command,
             "preflight_status": statuses,
@@ -130,39 +147,26 @@ def _median(results: list[LoadResult]) -> dict[str, Any]:
     }
 
 
-def _row(
-    scenario: Scenario,
-    conns: int,
-    ours: list[LoadResult],
-    fresh: list[LoadResult],
-    prism: list[LoadResult],
-    ceiling: list[LoadResult],
-) -> dict[str, Any]:
-    a, u, b, c = _median(ours), _median(fresh), _median(prism), _median(ceiling)
-
-    def ratio(x: dict[str, Any], y: dict[str, Any], digits: int) -> float | None:
-        return round(x["rps"] / y["rps"], digits) if y["rps"] else None
-
-    return {
-        "key": scenario.key,
-        "title": scenario.title,
-        "connections": conns,
-        "ours": a,
-        "uncached": u,
-        "prism": b,
-        "ceiling": c,
-        "rps_ratio": ratio(a, b, 2),
-        "ceiling_share": ratio(a, c, 3),
-        "uncached_rps_ratio": ratio(u, b, 2),
-        "uncached_ceiling_share": ratio(u, c, 3),
-    }
+def _row(scenario: Scenario, conns: int, runs: dict[str, list[LoadResult]]) -> dict[str, Any]:
+    """Each server's medians, and each of ours over Prism and over the ceiling."""
+    medians = {role: _median(results) for role, results in runs.items()}
+    prism, ceiling = medians["prism"]["rps"], medians["ceiling"]["rps"]
+    row: dict[str, Any] = {"key": scenario.key, "title": scenario.title, "connections": conns, **medians}
+    for role in OURS:
+        rps = medians[role]["rps"]
+        row[f"{role}_prism_ratio"] = round(rps / prism, 2) if prism else None
+        row[f"{role}_ceiling_share"] = round(rps / ceiling, 3) if ceiling else None
+    return row
 
 
 def _line(row: dict[str, Any]) -> str:
-    a, u, b, c = row["ours"], row["uncached"], row["prism"], row["ceiling"]
-    return (
-        f"{row['title']:<48} c={row['connections']:<3} ours {a['rps']:>7.0f} rps p99 {a['p99_ms']:.2f} "
-        f"x{row['rps_ratio']} {100 * (row['ceiling_share'] or 0):.0f}% | uncached {u['rps']:>7.0f} p99 "
-        f"{u['p99_ms']:.2f} x{row['uncached_rps_ratio']} | prism {b['rps']:>7.0f} p99 {b['p99_ms']:.2f} "
-        f"| ceiling {c['rps']:>7.0f} p99 {c['p99_ms']:.2f}"
-    )
+    parts = [f"{row['title']:<48} c={row['connections']:<3}"]
+    for role in OURS:
+        m = row[role]
+        parts.append(
+            f"{role} {m['rps']:>7.0f} rps p99 {m['p99_ms']:.2f} x{row[f'{role}_prism_ratio']} "
+            f"{100 * (row[f'{role}_ceiling_share'] or 0):.0f}%"
+        )
+    for role in ("prism", "ceiling"):
+        parts.append(f"{role} {row[role]['rps']:>7.0f} p99 {row[role]['p99_ms']:.2f}")
+    return " | ".join(parts)
