@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=MockSettings.pool_size,
         metavar="N",
-        help="connections per process to a PostgreSQL store (default: %(default)s)",
+        help="connections per process to a PostgreSQL store, in each of its two pools: lookups and writes,"
+        " searches (default: %(default)s)",
     )
     parser.add_argument(
         "--workers",
@@ -371,7 +372,8 @@ def _banner(
         print(f"  State: {loaded} {settings.state_file} (every acknowledged write is saved before the answer)")
     if is_postgres_url(settings.store):
         processes = f"{workers} processes" if workers > 1 else "1 process"
-        print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {settings.pool_size} connections each)")
+        connections = f"2 x {settings.pool_size} connections each"
+        print(f"  State: PostgreSQL {redacted(settings.store)} ({processes}, {connections})")
     if settings.faults is not None:
         print(f"  FAULT INJECTION ON: {settings.faults.describe()}")
     if not (host == "localhost" or is_loopback(host)) and not settings.admin_key:

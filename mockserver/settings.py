@@ -99,7 +99,7 @@ class MockSettings:
     #: Where the state lives: "memory" (this process) or a PostgreSQL URL
     #: (postgresql://user@host:port/db), which any number of mock processes may share.
     store: str = "memory"
-    #: Connections each process keeps open to a PostgreSQL store.
+    #: Connections each process keeps open to a PostgreSQL store, in each of its two pools.
     pool_size: int = 4
 
 

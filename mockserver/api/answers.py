@@ -47,8 +47,8 @@ ANSWER_HEAD = "dentare.answer_head"
 
 #: What the kept answers may take (a list page of 20 is ~12 KB).
 DEFAULT_MAX_BYTES = 16 << 20
-#: Request heads remembered for the connection's lookup (each a few hundred bytes).
-DEFAULT_MAX_HEADS = 8192
+#: Request heads remembered for the connection's lookup (each at most 4 KiB: web/http_protocol.py).
+DEFAULT_MAX_HEADS = 4096
 #: Counted per entry beside its body: its key, its tuple and its dict slot.
 _ENTRY_OVERHEAD = 256
 

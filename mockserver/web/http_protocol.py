@@ -59,6 +59,9 @@ LINGER_SECONDS = 2.0
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 #: A request with one of these is not answered from a kept answer: it has a body, or asks for more than an answer.
 _NOT_PLAIN = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
+#: Heads up to this size are remembered (a client's is a few hundred bytes): with
+#: `DEFAULT_MAX_HEADS` of them, what the remembered heads take stays bounded.
+_MAX_KEPT_HEAD = 4096
 
 
 class JsonErrorsProtocol(HttpToolsProtocol):
@@ -175,14 +178,20 @@ class JsonErrorsProtocol(HttpToolsProtocol):
     # -- answering from kept answers ----------------------------------------------------------
 
     def _plain_get(self) -> bool:
-        """A keep-alive HTTP/1.1 GET without a body, nothing else in flight on the connection."""
+        """A keep-alive HTTP/1.1 GET without a body and with a head of a usual size,
+        nothing else in flight on the connection."""
         parser = self.parser
         if parser.get_method() != b"GET" or parser.get_http_version() != "1.1" or not parser.should_keep_alive():
             return False
         cycle = self.cycle
         if (cycle is not None and not cycle.response_complete) or self.pipeline or self.flow.write_paused:
             return False
-        return not any(name in _NOT_PLAIN for name, _ in self.headers)
+        size = len(self.url)
+        for name, value in self.headers:
+            if name in _NOT_PLAIN:
+                return False
+            size += len(name) + len(value)
+        return size <= _MAX_KEPT_HEAD
 
     def _answer_kept(self, status: int, body: bytes) -> None:
         """The bytes uvicorn writes for the app's answer (api/routing.py `_raw_headers`), in one write."""

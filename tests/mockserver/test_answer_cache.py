@@ -401,6 +401,7 @@ def test_a_repeated_request_is_answered_at_the_connection(app: Starlette) -> Non
         pytest.param(_get("/patients", "Connection: close"), id="Connection: close"),
         pytest.param(_get("/patients", "Content-Length: 0"), id="with a body"),
         pytest.param(_get("/patients").replace(b"GET ", b"HEAD ", 1), id="HEAD"),
+        pytest.param(_get("/patients", "X-Pad: " + "a" * 4096), id="a head over 4 KiB"),  # not remembered
     ],
 )
 def test_only_a_plain_keep_alive_get_is_answered_at_the_connection(app: Starlette, request_bytes: bytes) -> None:

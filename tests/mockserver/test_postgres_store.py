@@ -24,6 +24,7 @@ import pytest
 from dentare_spec import load_spec
 from mockserver import MockSettings, Taken
 from mockserver.store.pg.migrations import MIGRATIONS
+from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
 from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, load_tokens, spawn_mock
 
@@ -365,3 +366,21 @@ def test_a_bulk_load_answers_as_a_plain_one(
         await bulk.close()
 
     asyncio.run(run())
+
+
+def test_searches_plan_each_needle_and_lookups_reuse_their_plans(new_database: Callable[[str], str]) -> None:
+    """Lookups and writes go through a pool where PostgreSQL may reuse a plan; filtered
+    lists through one where each is planned for its needle (store/pg/backend.py `_open_pools`)."""
+    backend = build_backend(MockSettings(store=new_database("plans")))
+
+    async def run() -> tuple[str, str, int]:
+        await backend.start()
+        lookups = await (await backend._get_pool()).fetchval("SHOW plan_cache_mode")
+        searches = await (await backend._get_pool(search=True)).fetchval("SHOW plan_cache_mode")
+        found = await backend.list_patients(1, PatientQuery(q="ho"), 1, 20)  # a needle shorter than a trigram
+        await backend.close()
+        return lookups, searches, found[1]
+
+    lookups, searches, total = asyncio.run(run())
+    assert (lookups, searches) == ("auto", "force_custom_plan")
+    assert total > 0

@@ -108,6 +108,8 @@ class PostgresBackend:
         self.save_error: str | None = None
         self.dsn = settings.store
         self._pool: asyncpg.Pool | None = None
+        #: For the searches (a filtered list), each planned for its needle (`_open_pool`).
+        self._search_pool: asyncpg.Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._prepared = False
         self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -161,9 +163,11 @@ class PostgresBackend:
         """Nothing to save: every write is in the database when it is answered."""
 
     async def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None and self._pool_loop is asyncio.get_running_loop():
-            await pool.close()
+        pools = (self._pool, self._search_pool)
+        self._pool = self._search_pool = None
+        for pool in pools:
+            if pool is not None and self._pool_loop is asyncio.get_running_loop():
+                await pool.close()
 
     def shutdown(self) -> None:
         """Nothing to release outside the event loop: the database holds every
@@ -177,37 +181,50 @@ class PostgresBackend:
         await _setup_connection(conn)
         return conn
 
-    async def _get_pool(self) -> asyncpg.Pool:
-        """This process's pool, made on first use in the running loop (a test may run several loops)."""
+    async def _get_pool(self, search: bool = False) -> asyncpg.Pool:
+        """This process's pool (`search`: the one for filtered lists), both made on
+        first use in the running loop (a test may run several loops)."""
         loop = asyncio.get_running_loop()
-        if self._pool is not None and self._pool_loop is loop:
-            return self._pool
-        if self._opening is None or self._opening[0] is not loop:
-            self._opening = (loop, asyncio.Lock())
-        async with self._opening[1]:  # the first requests all wait for one pool
-            if self._pool is not None and self._pool_loop is loop:
-                return self._pool
-            return await self._open_pool(loop)
+        if self._pool is None or self._pool_loop is not loop:
+            if self._opening is None or self._opening[0] is not loop:
+                self._opening = (loop, asyncio.Lock())
+            async with self._opening[1]:  # the first requests all wait for one opening
+                if self._pool is None or self._pool_loop is not loop:
+                    await self._open_pools(loop)
+        pool = self._search_pool if search else self._pool
+        assert pool is not None
+        return pool
 
-    async def _open_pool(self, loop: asyncio.AbstractEventLoop) -> asyncpg.Pool:
+    async def _open_pools(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Two pools of `pool_size` connections. Lookups and writes reuse their plans
+        (PostgreSQL's default: a generic plan once it is no worse), so the server
+        does not plan them again on every request (bench/README.md). A search's
+        plan depends on its needle (a trigram index or a scan), so its own pool
+        plans each one."""
         if not self._prepared:
             await self.prepare()
         size = self.settings.pool_size
-        try:
-            pool = await asyncpg.create_pool(
+
+        def pool(**server_settings: str) -> Any:
+            return asyncpg.create_pool(
                 self.dsn,
                 min_size=size,
                 max_size=size,
                 init=_setup_connection,
                 reset=_keep_session,
                 timeout=10,
-                # A list's plan depends on its needle (a trigram index or a scan): plan each one.
-                server_settings={"plan_cache_mode": "force_custom_plan"},
+                server_settings=server_settings,
             )
+
+        try:
+            self._pool = await pool()
+            self._search_pool = await pool(plan_cache_mode="force_custom_plan")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if self._pool is not None:
+                await self._pool.close()
+                self._pool = None
             raise DatabaseUnavailable(f"cannot connect to {redacted(self.dsn)}: {exc}") from None
-        self._pool, self._pool_loop = pool, loop
-        return pool
+        self._pool_loop = loop
 
     def _fixtures(self) -> Content:
         s = self.settings
@@ -252,8 +269,8 @@ class PostgresBackend:
         n = len(chosen.args)
         order = "DESC" if chosen.descending else "ASC"
         offset = (page - 1) * per_page
+        pool = await self._get_pool(search=chosen.filtered)
         if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
-            pool = await self._get_pool()
             return [], int(await pool.fetchval(total_sql, *chosen.args))
         window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
@@ -273,7 +290,6 @@ class PostgresBackend:
             )
         else:
             page_sql = f"SELECT {cols}, ({total_sql}) FROM patients WHERE {chosen.where} {window}"
-        pool = await self._get_pool()
         rows = await pool.fetch(page_sql, *chosen.args, per_page, offset)
         if not rows:
             total = await pool.fetchval(total_sql, *chosen.args)
