@@ -125,7 +125,7 @@ class Store:
             token = self.token(token_id)
             token.revoked = True
             scope = self._patients.get(token.account_id)
-            if scope is not None:  # answers given to its requests unread (api/answers.py `recall`)
+            if scope is not None:  # what was kept for its requests is given no more (api/answers.py `recall`)
                 scope.version = next_version()
             return token
 

@@ -108,7 +108,7 @@ class PostgresBackend:
         self.save_error: str | None = None
         self.dsn = settings.store
         self._pool: asyncpg.Pool | None = None
-        #: For the searches (a filtered list), each planned for its needle (`_open_pool`).
+        #: For the searches (a filtered list), each planned for its needle (`_open_pools`).
         self._search_pool: asyncpg.Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._prepared = False
