@@ -270,6 +270,14 @@ class _OneWrite:
     def is_closing(self) -> bool:
         return bool(self._transport.is_closing())
 
+    def abort(self) -> None:
+        """Closed at once, nothing held written (`X-Mock-Fault: drop`: web/faults.py)."""
+        self._held = None
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)  # the rest of the transport, as it is
+
 
 class _NoAnswer(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
