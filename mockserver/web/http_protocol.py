@@ -196,15 +196,20 @@ class JsonErrorsProtocol(HttpToolsProtocol):
     def _answer_kept(self, status: int, body: bytes) -> None:
         """The bytes uvicorn writes for the app's answer (api/routing.py `_raw_headers`), in one write."""
         self._answered_kept = True
-        head = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            head += [name, b": ", value, b"\r\n"]
+        head = self._status_and_default_headers(status)
         head += [b"content-length: ", str(len(body)).encode("ascii"), b"\r\ncontent-type: application/json\r\n\r\n"]
         self.transport.write(b"".join(head) + body)
         if self.access_log:
             client = _peer(self.client) if self.client else "-"
             # uvicorn's access line, with its arguments (its formatter reads them by position).
             self.access_logger.info('%s - "%s %s HTTP/%s" %d', client, "GET", self.url.decode("latin-1"), "1.1", status)
+
+    def _status_and_default_headers(self, status: int) -> list[bytes]:
+        """An answer's first lines as uvicorn writes them: the status line, then its default headers."""
+        head = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        return head
 
     # -- answering what cannot be parsed ------------------------------------------------------
 
@@ -227,9 +232,7 @@ class JsonErrorsProtocol(HttpToolsProtocol):
                 transport.close()
                 return
         body = orjson.dumps({"error": message})
-        head = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
-            head += [name, b": ", value, b"\r\n"]
+        head = self._status_and_default_headers(status)
         head += [
             b"content-type: application/json\r\n",
             b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",

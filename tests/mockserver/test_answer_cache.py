@@ -87,6 +87,13 @@ class _ToPort(httpx.HTTPTransport):
 Connect = Callable[[Starlette, str], "contextlib.AbstractContextManager[httpx.Client]"]
 
 
+@contextlib.contextmanager
+def _served(app: Starlette) -> Iterator[int]:
+    protocol = http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
+    with serve_in_thread(app, http=protocol) as root:
+        yield int(root.rsplit(":", 1)[1])
+
+
 @pytest.fixture(params=["in-process", "connection"])
 def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
     """`connect(app, token)`: a client of `app` with that token, in process or over
@@ -96,9 +103,7 @@ def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
 
         def port_of(app: Starlette) -> int:
             if id(app) not in ports:
-                protocol = http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
-                root = servers.enter_context(serve_in_thread(app, http=protocol))
-                ports[id(app)] = int(root.rsplit(":", 1)[1])
+                ports[id(app)] = servers.enter_context(_served(app))
             return ports[id(app)]
 
         def make(app: Starlette, token: str) -> contextlib.AbstractContextManager[httpx.Client]:
@@ -336,13 +341,6 @@ def _counted_authentication() -> Iterator[list[str]]:
 
     with mock.patch.object(MemoryBackend, "authenticate", counted):
         yield calls
-
-
-@contextlib.contextmanager
-def _served(app: Starlette) -> Iterator[int]:
-    protocol = http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
-    with serve_in_thread(app, http=protocol) as root:
-        yield int(root.rsplit(":", 1)[1])
 
 
 def _exchange(port: int, raw: bytes, answers: int) -> list[bytes]:
