@@ -23,7 +23,7 @@ from ..domain.records import Patient
 from ..domain.text import fold
 from .indexes import SEPARATOR, ExactIndex, Rows, Trigrams, ValueGroups, insert_sorted, remove_sorted
 
-__all__ = ["AccountPatients", "NamesKeys", "digit_grams", "digits_text", "email_parts", "folded_key", "next_version"]
+__all__ = ["AccountPatients", "NamesKeys", "digits_text", "email_parts", "folded_key", "next_version"]
 
 # Letter runs of an email (3+ letters: the shortest needle looked up). A
 # needle of letters only lies inside one of them, so they answer it exactly.
@@ -73,21 +73,6 @@ def email_parts(email: str) -> tuple[str, str | None]:
 
 def digits_text(p: Patient) -> str:
     return phone_search_digits(p.phone_e164)
-
-
-def digit_grams(text: str) -> set[str]:
-    """`trigrams(text, " ")` of a `digits_text`, faster: its national form (trunk
-    prefix + national number) repeats the end of its E.164 digits, whose
-    trigrams hold all of the form's but the first."""
-    digits, _, national = text.partition(" ")
-    grams = {digits[i : i + 3] for i in range(len(digits) - 2)}
-    if national:
-        if national[1:] in digits:
-            if len(national) >= 3:
-                grams.add(national[:3])
-        else:
-            grams.update([national[i : i + 3] for i in range(len(national) - 2)])
-    return grams
 
 
 def next_version() -> int:
@@ -142,9 +127,10 @@ class AccountPatients:
             self.digits.add(p.id, digits)
 
     def index_many(self, patients: Sequence[Patient]) -> None:
-        """`by_id[p.id] = p` and `index(p)` for each of `patients`, in one loop
-        with every append at hand (a load of a million: bench/README.md). Ids
-        must rise past every id here; otherwise each is indexed on its own.
+        """`by_id[p.id] = p` and `index(p)` for each of `patients`: one pass
+        gathers each index's entries, then each index takes them at once (a load
+        of a million: bench/README.md). Ids must rise past every id here;
+        otherwise each is indexed on its own.
         Nothing is cached across patients: what a cache keeps alive while
         loading stays in the process's memory after it (bench/README.md)."""
         top = max(self.active[-1] if self.active else 0, self.archived[-1] if self.archived else 0)
@@ -154,41 +140,78 @@ class AccountPatients:
                 self.index(p)
             return
         self.version = next(_VERSIONS)
-        by_id, active, archived = self.by_id, self.active.append, self.archived.append
-        by_email, by_personal_no = self.by_email.add, self.by_personal_no.add
-        by_external_id, by_legacy_id = self.by_external_id.add, self.by_legacy_id.add
-        names, email_words, email_domains = self.names.add, self.email_words.add, self.email_domains.add
-        email_locals, personal_nos, digits = self.email_locals.add, self.personal_nos.add, self.digits.add
+        active, archived = self.active.append, self.archived.append
+        emails: list[str] = []
+        email_ids: list[int] = []
+        external_ids: list[str] = []
+        external_owners: list[int] = []
+        legacy_ids: list[str] = []
+        legacy_owners: list[int] = []
+        names: list[str] = []
+        actives: list[bool] = []
+        words: list[str] = []
+        word_ids: list[int] = []
+        word_actives: list[bool] = []
+        domains: list[str] = []
+        domain_ids: list[int] = []
+        domain_actives: list[bool] = []
+        local_ids: list[int] = []
+        locals_: list[str] = []
+        personal_ids: list[int] = []
+        personal_nos: list[str] = []
+        digit_ids: list[int] = []
+        digit_texts: list[str] = []
         words_of = EMAIL_WORD.findall
         for p in patients:
             pid, is_active = p.id, p.is_active
-            by_id[pid] = p
             (active if is_active else archived)(pid)
+            names.append(p.names_key)
+            actives.append(is_active)
             email = p.email
             if email:
                 folded = email.casefold()
-                by_email(email if folded == email else folded, pid)
+                emails.append(email if folded == email else folded)
+                email_ids.append(pid)
                 for word in set(words_of(folded)):
-                    email_words(word, pid, is_active)
+                    words.append(word)
+                    word_ids.append(pid)
+                    word_actives.append(is_active)
                 local, domain = email_parts(folded)
                 if domain is not None:
-                    email_domains(domain, pid, is_active)
+                    domains.append(domain)
+                    domain_ids.append(pid)
+                    domain_actives.append(is_active)
                 if local:
-                    email_locals(pid, local)
+                    local_ids.append(pid)
+                    locals_.append(local)
             personal_no = p.personal_no
             if personal_no:
                 folded = personal_no.casefold()
-                by_personal_no(personal_no if folded == personal_no else folded, pid)
-                personal_nos(pid, folded)
+                personal_ids.append(pid)
+                personal_nos.append(personal_no if folded == personal_no else folded)
             if p.external_id:
-                by_external_id(p.external_id, pid)
+                external_ids.append(p.external_id)
+                external_owners.append(pid)
             if p.legacy_id:
-                by_legacy_id(p.legacy_id, pid)
-            names(p.names_key, pid, is_active)
+                legacy_ids.append(p.legacy_id)
+                legacy_owners.append(pid)
             if p.phone_e164:
                 text = digits_text(p)
                 if text:
-                    digits(pid, text, digit_grams(text))
+                    digit_ids.append(pid)
+                    digit_texts.append(text)
+        ids = [p.id for p in patients]
+        self.by_id.extend(ids, patients)
+        self.by_email.add_many(emails, email_ids)
+        self.by_personal_no.add_many(personal_nos, personal_ids)
+        self.by_external_id.add_many(external_ids, external_owners)
+        self.by_legacy_id.add_many(legacy_ids, legacy_owners)
+        self.names.add_many(names, ids, actives)
+        self.email_words.add_many(words, word_ids, word_actives)
+        self.email_domains.add_many(domains, domain_ids, domain_actives)
+        self.email_locals.add_many(local_ids, locals_)
+        self.personal_nos.add_many(personal_ids, personal_nos)
+        self.digits.add_many(digit_ids, digit_texts)
 
     def unindex(self, p: Patient) -> None:
         """Remove from the exact indexes; trigram postings go stale harmlessly."""

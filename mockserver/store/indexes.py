@@ -16,8 +16,14 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left, insort
-from collections.abc import Collection, Iterator
+from collections import Counter
+from collections.abc import Collection, Iterator, Sequence
+from itertools import pairwise
 from typing import Generic, TypeVar
+
+import numpy as np
+
+from .columnar import CHUNK, trigram_postings
 
 __all__ = ["SEPARATOR", "ExactIndex", "Rows", "Trigrams", "ValueGroups", "insert_sorted", "remove_sorted", "trigrams"]
 
@@ -77,13 +83,11 @@ class Trigrams:
         self._typecode = "i"
         self._last = -1  # the largest id added: at or past it, every posting takes an append
 
-    def add(self, patient_id: int, text: str, grams: Collection[str] | None = None) -> None:
-        """Index `text` under `patient_id`; `grams`, when given, are its trigrams
-        as this index keeps them (worked out faster by a caller who knows more)."""
+    def add(self, patient_id: int, text: str) -> None:
+        """Index `text` under `patient_id`."""
         if patient_id > _INT32_MAX and self._typecode == "i":
             self._widen()
-        if grams is None:
-            grams = trigrams(text, self._separator) if self._letters else self._unlettered(text)
+        grams = trigrams(text, self._separator) if self._letters else self._unlettered(text)
         postings = self._postings  # a new gram gets its empty posting (__missing__)
         if patient_id >= self._last:  # loading, creating: the hot case
             self._last = patient_id
@@ -92,6 +96,30 @@ class Trigrams:
             return
         for gram in grams:
             insort(postings[gram], patient_id)
+
+    def add_many(self, ids: Sequence[int], texts: Sequence[str]) -> None:
+        """`add(i, text)` for each pair, at once (store/columnar.py): `ids` rise,
+        each past every id here."""
+        if not ids:
+            return
+        if ids[0] < self._last:
+            raise ValueError(f"ids must rise past {self._last}: got {ids[0]}")
+        if ids[-1] > _INT32_MAX and self._typecode == "i":
+            self._widen()
+        id_type = np.int32 if self._typecode == "i" else np.int64
+        postings = self._postings
+        for start in range(0, len(ids), CHUNK):
+            chunk = texts[start : start + CHUNK]
+            if "\x00" in "".join(chunk):  # numpy's strings end at a NUL: these go one by one
+                for patient_id, text in zip(ids[start : start + CHUNK], chunk, strict=True):
+                    self.add(patient_id, text)
+                continue
+            found = trigram_postings(
+                ids[start : start + CHUNK], chunk, self._separator, letters=self._letters, id_type=id_type
+            )
+            for gram, owners in found:
+                postings[gram].frombytes(owners.tobytes())
+        self._last = ids[-1]
 
     def _unlettered(self, text: str) -> set[str]:
         """The trigrams of `text` that are not all letters."""
@@ -173,6 +201,17 @@ class ExactIndex:
         else:
             held.add(patient_id)
 
+    def add_many(self, keys: Sequence[str], ids: Sequence[int]) -> None:
+        """`add(keys[i], ids[i])` for each i; a key no one holds yet and given once
+        is set without `add`'s checks (nearly every email of a load)."""
+        held, add = self._map, self.add
+        given = Counter(keys)
+        for key, patient_id in zip(keys, ids, strict=True):
+            if given[key] == 1 and key not in held:
+                held[key] = patient_id
+            else:
+                add(key, patient_id)
+
     def discard(self, key: str, patient_id: int) -> None:
         held = self._map.get(key)
         if held is None:
@@ -229,6 +268,35 @@ class ValueGroups:
             ids.append(patient_id)
         else:
             insort(ids, patient_id)
+
+    def add_many(self, values: Sequence[str], ids: Sequence[int], active: Sequence[bool]) -> None:
+        """`add(values[i], ids[i], active[i])` for each i, at once: `ids` rise
+        (an id may repeat, with another value), each past every id here."""
+        if not values:
+            return
+        numbers: dict[str, int] = dict.fromkeys(values, 0)  # each value once, in the order they came
+        for number, value in enumerate(numbers):
+            numbers[value] = number
+        sides = np.fromiter(map(numbers.__getitem__, values), dtype=np.int64, count=len(values)) * 2
+        sides += np.logical_not(active)
+        order = np.argsort(sides, kind="stable")  # each group's ids stay in the order given
+        sides = sides[order]
+        owners = np.asarray(ids, dtype=np.int64)[order]
+        wide = ids[-1] > _INT32_MAX
+        starts = np.flatnonzero(np.concatenate(([True], sides[1:] != sides[:-1])))
+        ends = [*starts[1:].tolist(), sides.size]
+        value_of = list(numbers)
+        for key, start, end in zip(sides[starts].tolist(), starts.tolist(), ends, strict=True):
+            value, side = value_of[key >> 1], key & 1
+            group = self._groups.get(value)
+            if group is None:
+                group = self._groups[value] = [array("i"), array("i")]
+                for gram in trigrams(value, SEPARATOR):
+                    self._grams.setdefault(gram, []).append(value)
+            held = group[side]
+            if wide and held.typecode == "i":
+                held = group[side] = array("q", held)
+            held.frombytes(owners[start:end].astype(np.int32 if held.typecode == "i" else np.int64).tobytes())
 
     def remove(self, value: str, patient_id: int, active: bool) -> None:
         group = self._groups.get(value)
@@ -312,6 +380,18 @@ class Rows(Generic[T]):
             rows.append(record)
         else:
             self._dict[record_id] = record
+
+    def extend(self, ids: Sequence[int], records: Sequence[T]) -> None:
+        """`self[ids[i]] = records[i]` for each i; at once when the ids are the
+        next ones of the list, in order (a load of generated patients)."""
+        rows = self._list
+        gap = ids[0] - len(rows) if ids else -1
+        if 0 <= gap <= self._MAX_GAP and not self._dict and all(b == a + 1 for a, b in pairwise(ids)):
+            rows.extend([None] * gap)
+            rows.extend(records)
+            return
+        for record_id, record in zip(ids, records, strict=True):
+            self[record_id] = record
 
     def __len__(self) -> int:
         return len(self._list) - self._list.count(None) + len(self._dict)

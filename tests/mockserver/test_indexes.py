@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from mockserver.store.account import digit_grams
+import pytest
+
+from mockserver.store import indexes
 from mockserver.store.indexes import SEPARATOR, ExactIndex, Trigrams, trigrams
 
 ALPHABET = "abcxyzABZ019._-+@ë" + SEPARATOR
@@ -22,17 +24,39 @@ def test_an_index_without_letter_grams_keeps_every_other_gram() -> None:
         assert index._unlettered(text) == expected, text
 
 
-def test_digit_grams_are_the_trigrams_of_the_digits_text() -> None:
+def _postings(index: Trigrams) -> dict[str, list[int]]:
+    return {gram: list(ids) for gram, ids in index._postings.items() if ids}
+
+
+@pytest.mark.parametrize("letters", [True, False])
+@pytest.mark.parametrize("separator", [SEPARATOR, " "])
+def test_many_texts_at_once_are_indexed_as_one_by_one(letters: bool, separator: str) -> None:
     rng = random.Random(2)
-    texts = ["355691234567 0691234567", "38970123456 070123456", "38344123456", "1 0", "12345 99", "4477 04477"]
-    for _ in range(3000):
-        digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 14)))
-        national = rng.choice(
-            ("", "0" + digits[rng.randrange(len(digits) + 1) :], "".join(rng.sample("0123456789", 4)))
-        )
-        texts.append(f"{digits} {national}" if national else digits)
-    for text in texts:
-        assert digit_grams(text) == trigrams(text, " "), text
+    phones = ["355691234567 0691234567", "38970123456 070123456", "38344123456", "1 0", "12345 99", "4477 04477"]
+    texts = [*phones, *_texts(4), "ǅemal.ß", "ΣΊΣΥΦΟΣ", "日本語テキスト", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "aaaaaa", ""]
+    rng.shuffle(texts)
+    ids = sorted(rng.sample(range(1, 10**6), len(texts)))
+    one_by_one, at_once = Trigrams(separator, letters=letters), Trigrams(separator, letters=letters)
+    for patient_id, text in zip(ids, texts, strict=True):
+        one_by_one.add(patient_id, text)
+    at_once.add_many(ids, texts)
+    assert _postings(at_once) == _postings(one_by_one)
+
+
+def test_many_texts_at_once_span_chunks_and_wide_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexes, "CHUNK", 7)  # many chunks, a gram in several of them
+    texts = _texts(5, n=100)
+    texts[50] = "a\x00bcd"  # its chunk goes one by one
+    ids = [2**31 - 50 + i for i in range(100)]  # past a 4-byte id midway
+    one_by_one, at_once = Trigrams(SEPARATOR), Trigrams(SEPARATOR)
+    one_by_one.add(1, "abc")  # what is there stays first
+    at_once.add(1, "abc")
+    for patient_id, text in zip(ids, texts, strict=True):
+        one_by_one.add(patient_id, text)
+    at_once.add_many(ids, texts)
+    assert _postings(at_once) == _postings(one_by_one)
+    with pytest.raises(ValueError, match="rise"):
+        at_once.add_many([5], ["later"])
 
 
 def test_an_exact_index_follows_adds_and_discards() -> None:
