@@ -3,13 +3,13 @@ builds a `Trigrams` index (a million phones, personal numbers and email local
 parts; bench/README.md). `Trigrams.add` does the same for one text.
 
 Each chunk of texts becomes a matrix of code points; every window of three
-becomes one 63-bit code (21 bits a character), and a stable sort by code groups
-each trigram's ids in the order the texts came.
+becomes one code (`_encode`), and a stable sort by code groups each trigram's
+ids in the order the texts came.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +43,7 @@ def trigram_postings(
     if not letters:
         letter = _letters(chars)
         kept &= ~(letter[:, :-2] & letter[:, 1:-1] & letter[:, 2:])
-    wide = np.uint64
-    codes = (first.astype(wide) << wide(2 * _CHAR_BITS)) | (second.astype(wide) << wide(_CHAR_BITS)) | third
+    codes, decode = _encode(chars, first, second, third)
     owners = np.broadcast_to(np.asarray(ids, dtype=id_type)[:, None], kept.shape)
     codes, owners = codes[kept], owners[kept]
     order = np.argsort(codes, kind="stable")  # each trigram's ids stay in the texts' order
@@ -58,8 +57,37 @@ def trigram_postings(
     starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
     ends = [*starts[1:].tolist(), codes.size]
     for code, start, end in zip(codes[starts].tolist(), starts.tolist(), ends, strict=True):
-        gram = chr(code >> 2 * _CHAR_BITS) + chr((code >> _CHAR_BITS) & _CHAR_MASK) + chr(code & _CHAR_MASK)
-        yield gram, owners[start:end]
+        yield decode(code), owners[start:end]
+
+
+def _encode(
+    chars: _Codes, first: _Codes, second: _Codes, third: _Codes
+) -> tuple[npt.NDArray[np.unsignedinteger], Callable[[int], str]]:
+    """One code per window of three and how to read a code back. A small
+    alphabet (digits, most local parts) numbers its characters densely so
+    that a code fits 16 bits, which numpy sorts by radix; any other takes
+    21 bits a character."""
+    present = np.flatnonzero(np.bincount(chars.ravel()))  # the chunk's alphabet (0: the padding)
+    size = present.size
+    if size**3 <= 1 << 16:
+        dense = np.zeros(int(present[-1]) + 1, dtype=np.uint16)
+        dense[present] = np.arange(size, dtype=np.uint16)
+        small = np.uint16(size)
+        codes = (dense[first] * small + dense[second]) * small + dense[third]
+        alphabet = [chr(point) for point in present.tolist()]
+
+        def decode_small(code: int) -> str:
+            head, last = divmod(code, size)
+            return alphabet[head // size] + alphabet[head % size] + alphabet[last]
+
+        return codes, decode_small
+    wide = np.uint64
+    codes = (first.astype(wide) << wide(2 * _CHAR_BITS)) | (second.astype(wide) << wide(_CHAR_BITS)) | third
+
+    def decode_wide(code: int) -> str:
+        return chr(code >> 2 * _CHAR_BITS) + chr((code >> _CHAR_BITS) & _CHAR_MASK) + chr(code & _CHAR_MASK)
+
+    return codes, decode_wide
 
 
 def _letters(chars: _Codes) -> npt.NDArray[np.bool_]:

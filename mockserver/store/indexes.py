@@ -202,15 +202,21 @@ class ExactIndex:
             held.add(patient_id)
 
     def add_many(self, keys: Sequence[str], ids: Sequence[int]) -> None:
-        """`add(keys[i], ids[i])` for each i; a key no one holds yet and given once
-        is set without `add`'s checks (nearly every email of a load)."""
-        held, add = self._map, self.add
-        given = Counter(keys)
-        for key, patient_id in zip(keys, ids, strict=True):
-            if given[key] == 1 and key not in held:
-                held[key] = patient_id
-            else:
-                add(key, patient_id)
+        """`add(keys[i], ids[i])` for each i: the keys given once and held by no one
+        yet (nearly every email of a load) are set at once, the rest one by one."""
+        held = self._map
+        fresh = dict(zip(keys, ids, strict=True))
+        shared = held.keys() & fresh.keys()
+        if len(fresh) < len(keys):
+            shared.update([key for key, count in Counter(keys).items() if count > 1])
+        for key in shared:
+            del fresh[key]
+        held.update(fresh)
+        if shared:
+            add = self.add
+            for key, patient_id in zip(keys, ids, strict=True):
+                if key in shared:
+                    add(key, patient_id)
 
     def discard(self, key: str, patient_id: int) -> None:
         held = self._map.get(key)
