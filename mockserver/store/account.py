@@ -21,6 +21,7 @@ from itertools import pairwise
 from ..domain.phones import phone_search_digits
 from ..domain.records import Patient
 from ..domain.text import fold
+from .columnar import CHUNK
 from .indexes import SEPARATOR, ExactIndex, Rows, Trigrams, ValueGroups, insert_sorted, remove_sorted
 
 __all__ = ["AccountPatients", "NamesKeys", "digits_text", "email_parts", "folded_key", "next_version"]
@@ -127,12 +128,9 @@ class AccountPatients:
             self.digits.add(p.id, digits)
 
     def index_many(self, patients: Sequence[Patient]) -> None:
-        """`by_id[p.id] = p` and `index(p)` for each of `patients`: one pass
-        gathers each index's entries, then each index takes them at once (a load
-        of a million: bench/README.md). Ids must rise past every id here;
-        otherwise each is indexed on its own.
-        Nothing is cached across patients: what a cache keeps alive while
-        loading stays in the process's memory after it (bench/README.md)."""
+        """`by_id[p.id] = p` and `index(p)` for each of `patients` (a load of a
+        million: bench/README.md). Ids must rise past every id here; otherwise
+        each is indexed on its own."""
         top = max(self.active[-1] if self.active else 0, self.archived[-1] if self.archived else 0)
         if not patients or patients[0].id <= top or any(b.id <= a.id for a, b in pairwise(patients)):
             for p in patients:
@@ -140,6 +138,15 @@ class AccountPatients:
                 self.index(p)
             return
         self.version = next(_VERSIONS)
+        for start in range(0, len(patients), CHUNK):
+            self._index_chunk(patients[start : start + CHUNK])
+
+    def _index_chunk(self, patients: Sequence[Patient]) -> None:
+        """One pass gathers each index's entries, then each index takes them at
+        once (`add_many`). A chunk at a time: the entries gathered (a local
+        part, an email word) live only until their chunk is indexed, so the
+        memory they took is reused by the next chunk's instead of staying in
+        the process after the load (bench/README.md)."""
         active, archived = self.active.append, self.archived.append
         emails: list[str] = []
         email_ids: list[int] = []

@@ -17,7 +17,7 @@ import numpy.typing as npt
 __all__ = ["CHUNK", "trigram_postings"]
 
 #: Texts per chunk: bounds the matrices (a few MB each) whatever the load's size.
-CHUNK = 1 << 16
+CHUNK = 1 << 14
 
 _CHAR_BITS = 21  # every code point fits
 _CHAR_MASK = (1 << _CHAR_BITS) - 1

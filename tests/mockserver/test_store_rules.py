@@ -167,9 +167,15 @@ def _fields(query: PatientQuery) -> dict[str, object]:
     return {name: getattr(query, name) for name in PatientQuery.__dataclass_fields__}
 
 
-def test_a_bulk_load_builds_the_indexes_one_by_one_would() -> None:
+@pytest.mark.parametrize("chunk", [None, 700], ids=["one chunk", "chunks of 700"])
+def test_a_bulk_load_builds_the_indexes_one_by_one_would(chunk: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Store.add_rows (generated rows, in bulk) gives the store add_patient gives, record by record."""
+    from mockserver.store import account, indexes
     from mockserver.store.generate import ROW_FIELDS, generate_rows
+
+    if chunk is not None:  # a load indexed chunk by chunk, each trigram index too
+        monkeypatch.setattr(account, "CHUNK", chunk)
+        monkeypatch.setattr(indexes, "CHUNK", chunk // 3)
 
     one_by_one, bulk = (build_backend(MockSettings(fixtures_dir=FIXTURES_DIR)).store for _ in range(2))
     start = max(p.id for p in one_by_one.patients()) + 1
