@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CHUNK", "trigram_postings"]
+__all__ = ["CHUNK", "runs", "trigram_postings"]
 
 #: Texts per chunk: bounds the matrices (a few MB each) whatever the load's size.
 CHUNK = 1 << 14
@@ -54,10 +54,15 @@ def trigram_postings(
     fresh = np.ones(codes.size, dtype=bool)
     fresh[1:] = (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])
     codes, owners = codes[fresh], owners[fresh]
-    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    ends = [*starts[1:].tolist(), codes.size]
-    for code, start, end in zip(codes[starts].tolist(), starts.tolist(), ends, strict=True):
+    for code, start, end in runs(codes):
         yield decode(code), owners[start:end]
+
+
+def runs(keys: npt.NDArray[np.integer]) -> Iterator[tuple[int, int, int]]:
+    """(key, start, end) of each run of equal values in sorted `keys`."""
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    ends = [*starts[1:].tolist(), keys.size]
+    return zip(keys[starts].tolist(), starts.tolist(), ends, strict=True)
 
 
 def _encode(

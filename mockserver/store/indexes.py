@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from .columnar import CHUNK, trigram_postings
+from .columnar import CHUNK, runs, trigram_postings
 
 __all__ = ["SEPARATOR", "ExactIndex", "Rows", "Trigrams", "ValueGroups", "insert_sorted", "remove_sorted", "trigrams"]
 
@@ -289,10 +289,8 @@ class ValueGroups:
         sides = sides[order]
         owners = np.asarray(ids, dtype=np.int64)[order]
         wide = ids[-1] > _INT32_MAX
-        starts = np.flatnonzero(np.concatenate(([True], sides[1:] != sides[:-1])))
-        ends = [*starts[1:].tolist(), sides.size]
         value_of = list(numbers)
-        for key, start, end in zip(sides[starts].tolist(), starts.tolist(), ends, strict=True):
+        for key, start, end in runs(sides):
             value, side = value_of[key >> 1], key & 1
             group = self._groups.get(value)
             if group is None:
