@@ -271,6 +271,8 @@ def compile_schema(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
 def schema_errors(validator: jsonschema_rs.Validator, document: Any) -> dict[str, list[str]]:
     """Rails-style messages by field for every violation of `document`."""
     errors: dict[str, list[str]] = {}
+    if validator.is_valid(document):  # the common case, without building an error iterator
+        return errors
     for error in validator.iter_errors(document):
         for field, message in _messages(error):
             _add(errors, field, message)
