@@ -215,6 +215,36 @@ asyncio.run(build_backend(MockSettings(store=sys.argv[1])).prepare())
 """
 
 
+def test_a_database_of_version_1_keeps_its_totals_and_counts_on(
+    new_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2 spreads an account's counts over rows (concurrent inserts no longer queue
+    on one): a database made and seeded by v1 upgrades with every total intact."""
+    from mockserver.store.pg import migrations
+
+    dsn = new_database("from_v1")
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
+    asyncio.run(build_backend(MockSettings(store=dsn)).prepare())
+    monkeypatch.undo()
+    assert query(dsn, "SELECT count(*) FROM patient_counts WHERE account_id = 1") == 2  # active, archived
+
+    with spawn_mock("--store", dsn) as mock:
+
+        def total(params: str = "") -> int:
+            answer = httpx.get(f"{mock.base_url}/patients?per_page=1{params}", headers=AUTH1)
+            return int(answer.json()["meta"]["total"])
+
+        active, archived = total(), total("&is_active=false")
+        new = [{"first_name": "N", "last_name": str(i)} for i in range(5)]
+        ids = [httpx.post(f"{mock.base_url}/patients", headers=AUTH1, json=n).json()["data"]["id"] for n in new]
+        httpx.patch(f"{mock.base_url}/patients/{ids[0]}", headers=AUTH1, json={"is_active": False})
+        assert (total(), total("&is_active=false")) == (active + 4, archived + 1)
+    assert query(dsn, "SELECT max(version) FROM schema_migrations") == 2
+    assert query(dsn, "SELECT count(DISTINCT shard) FROM patient_counts WHERE account_id = 1") > 1
+    kept = "SELECT sum(n) FROM patient_counts WHERE account_id = 1"
+    assert query(dsn, kept) == query(dsn, "SELECT count(*) FROM patients WHERE account_id = 1")
+
+
 def test_a_restart_keeps_the_data_and_loads_no_fixtures(new_database: Callable[[str], str]) -> None:
     dsn = new_database("restart")
     with spawn_mock("--store", dsn) as mock:
