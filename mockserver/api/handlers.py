@@ -17,7 +17,7 @@ from typing import Any
 
 from .._exceptions import Missing
 from ..decisions import ApiRules
-from ..store.backend import Backend, Principal
+from ..store.backend import Backend, Caller
 from ..store.planner import PatientQuery
 from .views import PatientView
 from .writes import prepare_create, prepare_update
@@ -38,7 +38,8 @@ class Reply:
 class RequestContext:
     backend: Backend
     view: PatientView
-    principal: Principal
+    #: Who the request acts as; the backend checks its token (store/backend.py).
+    caller: Caller
     path: Mapping[str, Any]
     query: Mapping[str, Any]
     read_body: Callable[[], dict[str, Any]]
@@ -67,7 +68,7 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
 @operation("getMe")
 async def get_me(ctx: RequestContext) -> Reply:
-    user = ctx.principal.user
+    user = (await ctx.backend.principal(ctx.caller)).user
     return Reply(
         200,
         {
@@ -86,7 +87,7 @@ async def list_patients(ctx: RequestContext) -> Reply:
     if rules.clamp_per_page_to is not None:
         per_page = min(per_page, rules.clamp_per_page_to)
     patients, total = await ctx.backend.list_patients(
-        ctx.principal.account_id,
+        ctx.caller,
         PatientQuery(
             is_active=query["is_active"],
             q=query.get("q"),
@@ -113,7 +114,7 @@ async def list_patients(ctx: RequestContext) -> Reply:
 
 @operation("getPatient")
 async def get_patient(ctx: RequestContext) -> Reply:
-    patient = await ctx.backend.get_patient(ctx.principal.account_id, ctx.path["id"])
+    patient = await ctx.backend.get_patient(ctx.caller, ctx.path["id"])
     if ctx.rules.archived_not_found_by_id and not patient.is_active:
         raise Missing("patient", patient.id)
     return Reply(200, {"data": ctx.view(patient, ctx.query.get("lang"), ctx.query.get("fields", ()))})
@@ -122,16 +123,15 @@ async def get_patient(ctx: RequestContext) -> Reply:
 @operation("createPatient")
 async def create_patient(ctx: RequestContext) -> Reply:
     values = prepare_create(ctx.body(), ctx.rules)
-    patient = await ctx.backend.create_patient(ctx.principal.account_id, values)
+    patient = await ctx.backend.create_patient(ctx.caller, values)
     return Reply(201, {"data": ctx.view(patient, None, ())})
 
 
 @operation("updatePatient")
 async def update_patient(ctx: RequestContext) -> Reply:
-    account_id = ctx.principal.account_id
-    existing = await ctx.backend.get_patient(account_id, ctx.path["id"])  # 404 before any body error
+    existing = await ctx.backend.get_patient(ctx.caller, ctx.path["id"])  # 404 before any body error
     changes = prepare_update(ctx.body(), existing, ctx.rules)
-    patient = await ctx.backend.update_patient(account_id, existing.id, changes)
+    patient = await ctx.backend.update_patient(ctx.caller, existing.id, changes)
     return Reply(200, {"data": ctx.view(patient, None, ())})
 
 

@@ -28,11 +28,12 @@ from .._exceptions import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    TokenRefused,
     UnsupportedMediaType,
     ValidationFailed,
 )
 from ..decisions import ApiRules
-from ..store.backend import Backend
+from ..store.backend import Backend, Caller, Principal, is_checked
 from . import messages
 from .answers import ANSWER_HEAD, AnswerCache, Slot
 from .auth import bearer_token
@@ -167,42 +168,57 @@ class _PathEndpoint:
     async def respond(self, scope: Scope, receive: Receive) -> tuple[int, bytes, Mapping[str, str] | None]:
         target = self.bound.get(scope["method"])
         rules = self.rules
+        backend = self.backend_of()
+        caller: Caller | None = None
         try:
             if target is None:
                 raise NotFound() if rules.undefined_methods_not_found else MethodNotAllowed(self.allowed)
-            backend = self.backend_of()
-            principal = await backend.authenticate(bearer_token(scope["headers"]))
+            caller = await backend.caller(bearer_token(scope["headers"]))
             validator = target.validator
             path = validator.path_params(scope.get("path_params", {}))
             query = validator.query(scope["query_string"].decode("latin-1"))
-            answers, slot = self.answers, None
-            if target.is_read and answers is not None:  # authenticated and validated: the answer may be kept
+            answers, slot, account_id = self.answers, None, 0
+            if target.is_read and answers is not None and isinstance(caller, Principal):
+                # Authenticated and validated: the answer may be kept.
+                account_id = caller.account_id
                 slot = answers.slot(
-                    backend, principal, target.operation.operation_id, tuple(path.values()), scope["query_string"]
+                    backend, caller, target.operation.operation_id, tuple(path.values()), scope["query_string"]
                 )
                 if slot is not None and (kept := answers.get(slot)) is not None:
-                    _remember_head(scope, answers, principal.account_id, slot)
+                    _remember_head(scope, answers, account_id, slot)
                     return kept[0], kept[1], None
             raw_body = await _read_body(scope, receive, self.max_body_bytes) if target.has_body else b""
             context = RequestContext(
                 backend=backend,
                 view=self.view,
-                principal=principal,
+                caller=caller,
                 path=path,
                 query=query,
                 read_body=lambda: validator.body(_parse_json(scope, raw_body, rules)),
                 rules=rules,
             )
             reply = await target.handler(context)
-        except DomainError as refused:
-            return self._error(http_error(refused, self.wording))
-        except HTTPError as error:
-            return self._error(error)
+            if not is_checked(caller):  # no statement of the handler's checked the token: check it before answering
+                await backend.principal(caller)
+        except (DomainError, HTTPError) as refused:
+            return self._error(await self._token_first(backend, caller, refused))
         body = dump_json(target.shapers[reply.status](reply.body))
         if slot is not None and answers is not None and reply.status == target.success_status:
             answers.put(slot, reply.status, body)
-            _remember_head(scope, answers, principal.account_id, slot)
+            _remember_head(scope, answers, account_id, slot)
         return reply.status, body, None
+
+    async def _token_first(
+        self, backend: Backend, caller: Caller | None, refused: DomainError | HTTPError
+    ) -> HTTPError:
+        """The answer to a refusal: 401 if the token is refused, whichever came first
+        (a token a data statement would have checked, had the request got that far)."""
+        if caller is not None and not is_checked(caller) and not isinstance(refused, TokenRefused):
+            try:
+                await backend.principal(caller)
+            except TokenRefused as token_refused:
+                refused = token_refused
+        return refused if isinstance(refused, HTTPError) else http_error(refused, self.wording)
 
     def _error(self, error: HTTPError) -> tuple[int, bytes, Mapping[str, str] | None]:
         if self.reworded:

@@ -10,6 +10,12 @@ is durable, when the backend keeps a state file. At the open points that live
 in the data a backend answers by its `StoreRules` (defined with the other
 decisions in mockserver/decisions.py, re-exported here), given when it is built.
 
+A request acts as a `Caller`: the `Principal` of a checked token, or, from a
+backend that checks the token inside the statement that reads or writes
+(one round trip instead of two: the PostgreSQL store), the `Credential` still
+to check. Either way every data method refuses a refused token
+(`TokenRefused`), and `principal` checks a caller that no statement has.
+
 A backend may let the API keep its answers to reads (api/answers.py) by
 versioning its data: `answers_version` (the one method that is not awaited:
 it is asked on every read and must not wait on anything).
@@ -26,7 +32,7 @@ from ..domain.models import Account, Token, User
 from ..domain.records import Patient
 from .planner import PatientQuery
 
-__all__ = ["Backend", "Principal", "StoreRules"]
+__all__ = ["Backend", "Caller", "Credential", "Principal", "StoreRules", "is_checked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +44,52 @@ class Principal:
     token_id: int
 
 
+@dataclass(slots=True)
+class Credential:
+    """A bearer token not checked yet: the backend checks it in the statement that
+    uses it, and marks it `checked` once one has found it live."""
+
+    token_sha256: str
+    checked: bool = False
+
+
+#: Who a request acts as (see the module's docstring).
+Caller = Principal | Credential
+
+
+def is_checked(caller: Caller) -> bool:
+    """Whether the caller's token was found live during this request."""
+    return isinstance(caller, Principal) or caller.checked
+
+
 class Backend(Protocol):
     # -- the API ----------------------------------------------------------------------------
 
     async def authenticate(self, secret: str) -> Principal:
         """The principal of a live token; TokenRefused otherwise."""
 
-    async def get_patient(self, account_id: int, patient_id: int) -> Patient:
-        """The account's patient; Missing for an unknown id or another account's."""
+    async def caller(self, secret: str) -> Caller:
+        """Who a request with this token acts as: its `Principal` (TokenRefused for a
+        refused token), or a `Credential` that the data methods check."""
+
+    async def principal(self, caller: Caller) -> Principal:
+        """The caller's principal, its token checked now if no statement has; TokenRefused."""
+
+    async def get_patient(self, caller: Caller, patient_id: int) -> Patient:
+        """The caller's account's patient; Missing for an unknown id or another account's."""
 
     async def list_patients(
-        self, account_id: int, query: PatientQuery, page: int, per_page: int
+        self, caller: Caller, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
         """One page of matches, and their total: ascending id order, or descending
         under `StoreRules.newest_first`; `query.is_active` False selects archived
         patients only, or every patient under `StoreRules.inactive_lists_all`."""
 
-    async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+    async def create_patient(self, caller: Caller, values: Mapping[str, Any]) -> Patient:
         """Taken when a unique value (external_id, unless `StoreRules.external_id_shared`)
         is held in the account. Timestamps as `StoreRules.seconds` says."""
 
-    async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+    async def update_patient(self, caller: Caller, patient_id: int, changes: Mapping[str, Any]) -> Patient:
         """Apply `changes` atomically; `updated_at` moves only when a value changes
         (on every update under `StoreRules.noop_touches`)."""
 

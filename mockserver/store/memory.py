@@ -150,7 +150,11 @@ class Store:
     def authenticate(self, secret: str) -> Principal:
         # The lookup is by SHA-256 of the secret, so response time reveals
         # nothing about how close a guess is to a real token.
-        token = self._token_by_hash.get(hash_token(secret))
+        return self.principal_of(hash_token(secret))
+
+    def principal_of(self, token_sha256: str) -> Principal:
+        """The principal of the live token with this hash; TokenRefused otherwise."""
+        token = self._token_by_hash.get(token_sha256)
         if token is None or token.revoked:
             raise TokenRefused()
         account = self._accounts.get(token.account_id)

@@ -27,7 +27,7 @@ from ..domain.models import Account, Token
 from ..domain.records import Patient, PatientSchema
 from ..domain.timestamps import format_timestamp
 from ..settings import MockSettings
-from .backend import Principal
+from .backend import Caller, Principal
 from .documents import export_state, load_document, read_fixtures_dir, read_json, token_record
 from .memory import Store
 from .planner import PatientQuery
@@ -92,19 +92,34 @@ class MemoryBackend:
     async def authenticate(self, secret: str) -> Principal:
         return self.store.authenticate(secret)
 
-    async def get_patient(self, account_id: int, patient_id: int) -> Patient:
-        return self.store.get_patient(account_id, patient_id)
+    async def caller(self, secret: str) -> Caller:
+        # Checked at once: a lookup in this process costs no round trip.
+        return self.store.authenticate(secret)
+
+    async def principal(self, caller: Caller) -> Principal:
+        return self._principal(caller)
+
+    def _principal(self, caller: Caller) -> Principal:
+        if isinstance(caller, Principal):
+            return caller
+        principal = self.store.principal_of(caller.token_sha256)
+        caller.checked = True
+        return principal
+
+    async def get_patient(self, caller: Caller, patient_id: int) -> Patient:
+        return self.store.get_patient(self._principal(caller).account_id, patient_id)
 
     async def list_patients(
-        self, account_id: int, query: PatientQuery, page: int, per_page: int
+        self, caller: Caller, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
-        return self.store.list_patients(account_id, query, page, per_page)
+        return self.store.list_patients(self._principal(caller).account_id, query, page, per_page)
 
     def answers_version(self, account_id: int) -> int | None:
         # The store is replaced whole on reset and load; its versions are new numbers.
         return self.store.answers_version(account_id)
 
-    async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+    async def create_patient(self, caller: Caller, values: Mapping[str, Any]) -> Patient:
+        account_id = self._principal(caller).account_id
         if self._state_file is None:
             return self.store.create_patient(account_id, values)
 
@@ -114,7 +129,8 @@ class MemoryBackend:
 
         return await self._durably(prepare)
 
-    async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+    async def update_patient(self, caller: Caller, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+        account_id = self._principal(caller).account_id
         if self._state_file is None:
             return self.store.update_patient(account_id, patient_id, changes)
 

@@ -333,13 +333,13 @@ def test_the_cache_is_bounded() -> None:
 def _counted_authentication() -> Iterator[list[str]]:
     """The secrets the app authenticated, in order: a request answered at the connection adds none."""
     calls: list[str] = []
-    original = MemoryBackend.authenticate
+    original = MemoryBackend.caller
 
     async def counted(self: MemoryBackend, secret: str) -> Any:
         calls.append(secret)
         return await original(self, secret)
 
-    with mock.patch.object(MemoryBackend, "authenticate", counted):
+    with mock.patch.object(MemoryBackend, "caller", counted):
         yield calls
 
 

@@ -63,6 +63,32 @@ def test_revoked_token_is_401(api: Any, tokens: Any, method: str, path: str) -> 
     assert response.json() == {"error": "Unauthorized"}
 
 
+# What else is wrong with a request whose token is refused: the token answers first (the
+# PostgreSQL store checks a token inside the statement that reads or writes, so each of
+# these stops before that statement).
+REFUSED_FIRST = {
+    "bad path id": ("GET", "/patients/abc", {}),
+    "bad query": ("GET", "/patients?per_page=abc", {}),
+    "page past the end": ("GET", "/patients?page=999", {}),
+    "no match": ("GET", "/patients?q=zzzzqqqqxxxx", {}),
+    "bad JSON": ("POST", "/patients", {"content": b"{", "headers": {"Content-Type": "application/json"}}),
+    "not JSON": ("POST", "/patients", {"content": b"x", "headers": {"Content-Type": "text/plain"}}),
+    "invalid body": ("POST", "/patients", {"json": {"first_name": 7}}),
+    "patch, invalid body": ("PATCH", "/patients/{id}", {"json": {"is_active": "no"}}),
+}
+
+
+@pytest.mark.parametrize("refused", ["unknown", "revoked"])
+@pytest.mark.parametrize("case", REFUSED_FIRST)
+def test_a_refused_token_answers_401_before_anything_else(api: Any, tokens: Any, refused: str, case: str) -> None:
+    method, path, extra = REFUSED_FIRST[case]
+    patient_id = api().get("/patients?per_page=1").json()["data"][0]["id"]
+    token = tokens[1].revoked[0] if refused == "revoked" else "dnt_unknownunknownunknownunknown"
+    response = api(token=token).request(method, path.format(id=patient_id), **extra)
+    assert response.status_code == 401, response.text
+    assert response.json() == {"error": "Unauthorized"}
+
+
 def test_me_is_the_token_owner(api: Any) -> None:
     for account in (1, 2):
         me = api(account=account).get("/me.json").json()

@@ -15,7 +15,7 @@ from mockserver.settings import MockSettings
 from mockserver.store.memory_backend import MemoryBackend
 from mockserver.store.state_file import Change, StateFile
 from mockserver.web.app import build_backend
-from tests.support import FIXTURES_DIR, load_tokens
+from tests.support import FIXTURES_DIR, acting_as, load_tokens
 
 TOKENS = load_tokens()
 
@@ -45,9 +45,9 @@ def test_a_refused_write_changes_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(StateFile, "write", full)
     patient = next(iter(b.store.patients(1)))
     with pytest.raises(NotSaved):
-        asyncio.run(b.create_patient(1, {"first_name": "A", "last_name": "B", "is_active": True}))
+        asyncio.run(b.create_patient(acting_as(1), {"first_name": "A", "last_name": "B", "is_active": True}))
     with pytest.raises(NotSaved):
-        asyncio.run(b.update_patient(1, patient.id, {"last_name": "Changed"}))
+        asyncio.run(b.update_patient(acting_as(1), patient.id, {"last_name": "Changed"}))
     with pytest.raises(NotSaved):
         asyncio.run(b.revoke_token(1))
     with pytest.raises(NotSaved):
@@ -64,8 +64,11 @@ def test_concurrent_writes_reach_the_file_in_order(tmp_path: Path) -> None:
     first = next(iter(b.store.patients(1)))
 
     async def many() -> list[Any]:
-        creates = [b.create_patient(1, {"first_name": f"C{i}", "last_name": "X", "is_active": True}) for i in range(40)]
-        patches = [b.update_patient(1, first.id, {"last_name": f"P{i}"}) for i in range(20)]
+        creates = [
+            b.create_patient(acting_as(1), {"first_name": f"C{i}", "last_name": "X", "is_active": True})
+            for i in range(40)
+        ]
+        patches = [b.update_patient(acting_as(1), first.id, {"last_name": f"P{i}"}) for i in range(20)]
         return await asyncio.gather(*creates, *patches)
 
     asyncio.run(many())
@@ -90,7 +93,9 @@ def test_a_cancelled_request_leaves_memory_and_file_alike(tmp_path: Path, monkey
     monkeypatch.setattr(StateFile, "write", slow)
 
     async def cancel_midway() -> None:
-        task = asyncio.ensure_future(b.create_patient(1, {"first_name": "Cut", "last_name": "Off", "is_active": True}))
+        task = asyncio.ensure_future(
+            b.create_patient(acting_as(1), {"first_name": "Cut", "last_name": "Off", "is_active": True})
+        )
         await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

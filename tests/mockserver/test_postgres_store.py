@@ -26,7 +26,7 @@ from mockserver import MockSettings, Taken
 from mockserver.store.pg.migrations import MIGRATIONS
 from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
-from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, load_tokens, spawn_mock
+from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, acting_as, load_tokens, spawn_mock
 
 TOKENS = load_tokens()
 AUTH1 = {"Authorization": f"Bearer {TOKENS[1].token}"}
@@ -272,7 +272,9 @@ def test_import_is_all_or_nothing_against_a_late_writer(new_database: Callable[[
 
     async def run() -> tuple[int, int]:
         await backend.prepare()
-        await backend.create_patient(1, {"first_name": "Late", "last_name": "Writer", "external_id": "ext-late"})
+        await backend.create_patient(
+            acting_as(1), {"first_name": "Late", "last_name": "Writer", "external_id": "ext-late"}
+        )
         before = (await backend.accounts())[0][1]
         rows = [{"first_name": "R", "last_name": str(i), "external_id": f"ext-row-{i}"} for i in range(5)]
         rows.append({"first_name": "R", "last_name": "taken", "external_id": "ext-late"})
@@ -327,10 +329,10 @@ def test_concurrent_updates_through_two_pools_keep_each_row_whole(new_database: 
 
     async def run() -> tuple[list[int], Any]:
         await first.prepare()
-        patient = await first.create_patient(1, {"first_name": "A0", "last_name": "B0", "is_active": True})
+        patient = await first.create_patient(acting_as(1), {"first_name": "A0", "last_name": "B0", "is_active": True})
         jobs = [
             (first if n % 2 else second).update_patient(
-                1, patient.id, {"first_name": f"A{n}"} if n % 3 else {"last_name": f"B{n}"}
+                acting_as(1), patient.id, {"first_name": f"A{n}"} if n % 3 else {"last_name": f"B{n}"}
             )
             for n in range(1, 201)
         ]
@@ -390,8 +392,8 @@ def test_a_bulk_load_answers_as_a_plain_one(
         assert await indexes(bulk_dsn) == await indexes(plain_dsn)
         for query in queries:
             for page in (1, 2, 3):
-                got = await bulk.list_patients(1, query, page, 7)
-                want = await memory.list_patients(1, query, page, 7)
+                got = await bulk.list_patients(acting_as(1), query, page, 7)
+                want = await memory.list_patients(acting_as(1), query, page, 7)
                 assert ([p.id for p in got[0]], got[1]) == ([p.id for p in want[0]], want[1]), query
         await bulk.close()
 
@@ -407,7 +409,9 @@ def test_searches_plan_each_needle_and_lookups_reuse_their_plans(new_database: C
         await backend.start()
         lookups = await (await backend._get_pool()).fetchval("SHOW plan_cache_mode")
         searches = await (await backend._get_pool(search=True)).fetchval("SHOW plan_cache_mode")
-        found = await backend.list_patients(1, PatientQuery(q="ho"), 1, 20)  # a needle shorter than a trigram
+        found = await backend.list_patients(
+            acting_as(1), PatientQuery(q="ho"), 1, 20
+        )  # a needle shorter than a trigram
         await backend.close()
         return lookups, searches, found[1]
 

@@ -2,7 +2,7 @@
 
 from .paths import FIXTURES_DIR, ROOT, SPEC_PATH
 from .processes import RunningMock, free_port, serve_in_thread, spawn_mock, wait_until_up
-from .tokens import AccountTokens, load_tokens
+from .tokens import AccountTokens, acting_as, load_tokens
 from .tools import missing_tool, require, require_module
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "SPEC_PATH",
     "AccountTokens",
     "RunningMock",
+    "acting_as",
     "free_port",
     "load_tokens",
     "missing_tool",

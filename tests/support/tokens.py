@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from mockserver import Principal
+from mockserver.domain.models import User
+
 from .paths import FIXTURES_DIR
 
-__all__ = ["AccountTokens", "load_tokens"]
+__all__ = ["AccountTokens", "acting_as", "load_tokens"]
+
+
+def acting_as(account_id: int) -> Principal:
+    """A principal of the account, for a test that calls a backend's data methods itself."""
+    return Principal(account_id=account_id, user=User(1, "Test"), token_id=0)
 
 
 @dataclass(frozen=True)

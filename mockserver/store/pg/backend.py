@@ -4,6 +4,8 @@ of mock processes share, with the memory store's answers on every rule.
 - Every call takes a connection from this process's pool (`--pool-size`) and
   reads or writes the database: nothing is cached, so a token revoked through
   one process is refused by every process on its next request.
+- A request's token is checked inside the statement that reads or writes for
+  it (`Credential`, store/backend.py): one round trip, not two.
 - A patient is scoped by `account_id` in every statement.
 - external_id is unique per account through a partial unique index (unless
   the rules share external ids); its violation is the domain's `Taken`.
@@ -30,7 +32,7 @@ from ...domain.records import Patient
 from ...domain.timestamps import now_ms
 from ...domain.tokens import hash_token, new_token
 from ...settings import MockSettings
-from ..backend import Principal, StoreRules
+from ..backend import Caller, Credential, Principal, StoreRules
 from ..memory_backend import DocumentCheck, checked_store
 from ..planner import PatientQuery
 from .columns import PatientTable, quote
@@ -60,6 +62,19 @@ _UNIQUE_EXTERNAL_ID = "patients_external_id_unique"
 
 #: The largest OFFSET PostgreSQL takes.
 _MAX_OFFSET = 2**63 - 1
+
+#: The principal of the live token whose SHA-256 is $1 (a token whose user is gone is refused).
+_PRINCIPAL_SQL = (
+    "SELECT t.id, t.account_id, u.id, u.name, u.email, u.role, u.avatar_url FROM tokens t "
+    "JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
+    "WHERE t.token_sha256 = $1 AND NOT t.revoked"
+)
+#: Its account, NULL for a refused token: a statement that reads or writes for a
+#: `Credential` uses this for the account, so it checks the token itself.
+_ACCOUNT_OF_TOKEN = (
+    "(SELECT t.account_id FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
+    "WHERE t.token_sha256 = $1 AND NOT t.revoked)"
+)
 
 
 class DatabaseUnavailable(MockError):
@@ -113,14 +128,26 @@ class PostgresBackend:
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._prepared = False
         self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # Each statement for either account SQL (`_account`): $1 gives the account.
+        accounts = ("$1", _ACCOUNT_OF_TOKEN)
         cols = table.select_list
-        self._get_sql = f"SELECT {cols} FROM patients WHERE id = $1 AND account_id = $2"
-        self._lock_sql = self._get_sql + " FOR UPDATE"
-        names = table.write_columns
-        self._insert_sql = (
-            f"INSERT INTO patients ({', '.join(quote(n) for n in names)}) "
-            f"VALUES ({', '.join(f'${i}' for i in range(1, len(names) + 1))}) RETURNING id"
+        self._get_sql = f"SELECT {cols} FROM patients WHERE id = $2 AND account_id = $1"
+        # For a credential: one row if the token is live, the patient's columns NULL if it is missing.
+        p_cols = ", ".join(f"p.{quote(name)}" for name in table.record_columns)
+        self._get_checked_sql = (
+            f"SELECT {p_cols} FROM {_ACCOUNT_OF_TOKEN} caller(account_id) "
+            "LEFT JOIN patients p ON p.account_id = caller.account_id AND p.id = $2"
         )
+        self._lock_sql = {
+            a: f"SELECT {cols} FROM patients WHERE id = $2 AND account_id = {a} FOR UPDATE" for a in accounts
+        }
+        #: The write columns but account_id, which is given by the account SQL.
+        self._inserted = [n for n in table.write_columns if n != "account_id"]
+        names = ", ".join(quote(n) for n in ("account_id", *self._inserted))
+        values = ", ".join(f"${i}" for i in range(2, len(self._inserted) + 2))
+        self._insert_sql = {
+            a: f"INSERT INTO patients ({names}) VALUES ({a}, {values}) RETURNING id, account_id" for a in accounts
+        }
 
     # -- start-up and connections -----------------------------------------------------------
 
@@ -233,44 +260,71 @@ class PostgresBackend:
     # -- the API ----------------------------------------------------------------------------
 
     async def authenticate(self, secret: str) -> Principal:
+        return await self.principal(Credential(hash_token(secret)))
+
+    async def caller(self, secret: str) -> Caller:
+        return Credential(hash_token(secret))
+
+    async def principal(self, caller: Caller) -> Principal:
+        if isinstance(caller, Principal):
+            return caller
         pool = await self._get_pool()
-        row = await pool.fetchrow(
-            "SELECT t.id, t.account_id, u.id, u.name, u.email, u.role, u.avatar_url FROM tokens t "
-            "JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
-            "WHERE t.token_sha256 = $1 AND NOT t.revoked",
-            hash_token(secret),
-        )
+        row = await pool.fetchrow(_PRINCIPAL_SQL, caller.token_sha256)
         if row is None:
             raise TokenRefused()
+        caller.checked = True
         token_id, account_id, user_id, name, email, role, avatar_url = row
         return Principal(account_id=account_id, user=User(user_id, name, email, role, avatar_url), token_id=token_id)
+
+    @staticmethod
+    def _account(caller: Caller) -> tuple[str, Any]:
+        """The SQL of the caller's account, and $1's value in it."""
+        if isinstance(caller, Principal):
+            return "$1", caller.account_id
+        return _ACCOUNT_OF_TOKEN, caller.token_sha256
+
+    async def _refused_or(self, caller: Caller, missing: Exception) -> Exception:
+        """What a statement that found nothing for `caller` means: a refused token, or `missing`."""
+        if isinstance(caller, Credential) and not caller.checked:
+            await self.principal(caller)  # TokenRefused
+        return missing
 
     def answers_version(self, account_id: int) -> int | None:
         # Another process may write to the database at any time and this one
         # would not know: no answer is kept (api/answers.py).
         return None
 
-    async def get_patient(self, account_id: int, patient_id: int) -> Patient:
+    async def get_patient(self, caller: Caller, patient_id: int) -> Patient:
         pool = await self._get_pool()
-        row = await pool.fetchrow(self._get_sql, patient_id, account_id)
+        if isinstance(caller, Principal):
+            row = await pool.fetchrow(self._get_sql, caller.account_id, patient_id)
+        else:
+            row = await pool.fetchrow(self._get_checked_sql, caller.token_sha256, patient_id)
+            if row is None:
+                raise TokenRefused()
+            caller.checked = True
+            if row[0] is None:
+                row = None
         if row is None:
             raise Missing("patient", patient_id)
         return self.table.from_row(row)
 
     async def list_patients(
-        self, account_id: int, query: PatientQuery, page: int, per_page: int
+        self, caller: Caller, query: PatientQuery, page: int, per_page: int
     ) -> tuple[list[Patient], int]:
-        chosen = list_query(account_id, query, self.rules)
+        account, account_arg = self._account(caller)
+        chosen = list_query(account, account_arg, query, self.rules)
         if chosen.filtered:
             total_sql = f"SELECT count(*) FROM patients WHERE {chosen.where}"
         else:
             status = "" if chosen.status is None else " AND is_active = $2"
-            total_sql = f"SELECT coalesce(sum(n), 0)::bigint FROM patient_counts WHERE account_id = $1{status}"
+            total_sql = f"SELECT coalesce(sum(n), 0)::bigint FROM patient_counts WHERE account_id = {account}{status}"
         n = len(chosen.args)
         order = "DESC" if chosen.descending else "ASC"
         offset = (page - 1) * per_page
         pool = await self._get_pool(search=chosen.filtered)
         if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
+            await self._refused_or(caller, Missing("page", page))
             return [], int(await pool.fetchval(total_sql, *chosen.args))
         window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
@@ -292,27 +346,42 @@ class PostgresBackend:
             page_sql = f"SELECT {cols}, ({total_sql}) FROM patients WHERE {chosen.where} {window}"
         rows = await pool.fetch(page_sql, *chosen.args, per_page, offset)
         if not rows:
+            await self._refused_or(caller, Missing("page", page))
             total = await pool.fetchval(total_sql, *chosen.args)
             return [], int(total)
+        if isinstance(caller, Credential):
+            caller.checked = True
         from_row = self.table.from_row
         return [from_row(row[:-1]) for row in rows], int(rows[0][-1])
 
-    async def create_patient(self, account_id: int, values: Mapping[str, Any]) -> Patient:
+    async def create_patient(self, caller: Caller, values: Mapping[str, Any]) -> Patient:
         pool = await self._get_pool()
         stamp = self.rules.now()
-        patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp, updated_at=stamp)
+        account, account_arg = self._account(caller)
+        patient = self.schema.new(**values, id=0, account_id=0, created_at=stamp, updated_at=stamp)
         try:
-            patient.id = await pool.fetchval(self._insert_sql, *self.table.write_values(patient))
+            row = await pool.fetchrow(self._insert_sql[account], account_arg, *self._insert_values(patient))
+        except asyncpg.NotNullViolationError as exc:
+            if exc.column_name != "account_id":
+                raise
+            raise TokenRefused() from None  # the token's account: NULL
         except asyncpg.UniqueViolationError as exc:
             raise self._taken(exc, patient.external_id) from None
+        assert row is not None  # INSERT ... VALUES returns its row
+        patient.id, patient.account_id = row
+        if isinstance(caller, Credential):
+            caller.checked = True
         return patient
 
-    async def update_patient(self, account_id: int, patient_id: int, changes: Mapping[str, Any]) -> Patient:
+    async def update_patient(self, caller: Caller, patient_id: int, changes: Mapping[str, Any]) -> Patient:
         pool = await self._get_pool()
+        account, account_arg = self._account(caller)
         async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(self._lock_sql, patient_id, account_id)
+            row = await conn.fetchrow(self._lock_sql[account], account_arg, patient_id)
             if row is None:
-                raise Missing("patient", patient_id)
+                raise await self._refused_or(caller, Missing("patient", patient_id))
+            if isinstance(caller, Credential):
+                caller.checked = True
             patient = self.table.from_row(row)
             changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
             if not changed:
@@ -376,11 +445,11 @@ class PostgresBackend:
         created: list[Patient] = []
         try:
             async with pool.acquire() as conn, conn.transaction():
-                insert = await conn.prepare(self._insert_sql)
+                insert = await conn.prepare(self._insert_sql["$1"])
                 for values in rows:
                     stamp = self.rules.now()
                     patient = self.schema.new(**values, id=0, account_id=account_id, created_at=stamp, updated_at=stamp)
-                    patient.id = await insert.fetchval(*self.table.write_values(patient))
+                    patient.id = await insert.fetchval(account_id, *self._insert_values(patient))
                     created.append(patient)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != _UNIQUE_EXTERNAL_ID:
@@ -467,6 +536,11 @@ class PostgresBackend:
                 await after_bulk(conn)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _insert_values(self, patient: Patient) -> list[Any]:
+        """$2... of an insert: the write values but account_id's."""
+        written = dict(zip(self.table.write_columns, self.table.write_values(patient), strict=True))
+        return [written[name] for name in self._inserted]
 
     @staticmethod
     def _taken(exc: asyncpg.UniqueViolationError, external_id: str | None) -> Exception:

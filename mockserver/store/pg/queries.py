@@ -23,7 +23,7 @@ __all__ = ["ListQuery", "list_query"]
 
 @dataclass(frozen=True)
 class ListQuery:
-    """`where` with its arguments ($1 is the account), the order, and whether
+    """`where` with its arguments ($1 gives the account), the order, and whether
     the total can be read from `patient_counts` (no filter: `counted` is the
     status, None for both)."""
 
@@ -39,8 +39,9 @@ def contains(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def list_query(account_id: int, query: PatientQuery, rules: StoreRules) -> ListQuery:
-    args: list[Any] = [account_id]
+def list_query(account: str, account_arg: Any, query: PatientQuery, rules: StoreRules) -> ListQuery:
+    """`account` is the SQL of the account's id, from $1 (`account_arg`)."""
+    args: list[Any] = [account_arg]
 
     def arg(value: Any) -> str:
         if isinstance(value, str) and "\x00" in value:
@@ -49,7 +50,7 @@ def list_query(account_id: int, query: PatientQuery, rules: StoreRules) -> ListQ
         return f"${len(args)}"
 
     status: bool | None = None if not query.is_active and rules.inactive_lists_all else query.is_active
-    conditions = ["account_id = $1"]
+    conditions = [f"account_id = {account}"]
     if status is not None:
         conditions.append(f"is_active = {arg(status)}")
     filters: list[str] = []
