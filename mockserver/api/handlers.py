@@ -17,7 +17,7 @@ from typing import Any
 
 from .._exceptions import Missing
 from ..decisions import ApiRules
-from ..store.backend import Backend, Caller
+from ..store.backend import Backend, Caller, Principal
 from ..store.planner import PatientQuery
 from .views import PatientView
 from .writes import prepare_create, prepare_update
@@ -45,6 +45,10 @@ class RequestContext:
     read_body: Callable[[], dict[str, Any]]
     rules: ApiRules = _KIT
 
+    async def principal(self) -> Principal:
+        """Who the request acts as, its token checked now if no statement has yet (401 if refused)."""
+        return await self.backend.principal(self.caller)
+
     def body(self) -> dict[str, Any]:
         """The validated JSON body (415, 400 and 422 are raised from here)."""
         return self.read_body()
@@ -68,7 +72,7 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
 
 @operation("getMe")
 async def get_me(ctx: RequestContext) -> Reply:
-    user = (await ctx.backend.principal(ctx.caller)).user
+    user = (await ctx.principal()).user
     return Reply(
         200,
         {

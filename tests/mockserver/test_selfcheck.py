@@ -14,7 +14,7 @@ from tests.support import FIXTURES_DIR, load_tokens, serve_in_thread
 
 
 async def _me_with_a_string_id(ctx: RequestContext) -> Reply:
-    user = ctx.principal.user
+    user = (await ctx.principal()).user
     return Reply(200, {"id": str(user.id), "name": user.name, "avatar_url": "https://x.example/a.png", "sgid": "s"})
 
 
