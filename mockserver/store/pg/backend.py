@@ -63,18 +63,15 @@ _UNIQUE_EXTERNAL_ID = "patients_external_id_unique"
 #: The largest OFFSET PostgreSQL takes.
 _MAX_OFFSET = 2**63 - 1
 
-#: The principal of the live token whose SHA-256 is $1 (a token whose user is gone is refused).
-_PRINCIPAL_SQL = (
-    "SELECT t.id, t.account_id, u.id, u.name, u.email, u.role, u.avatar_url FROM tokens t "
-    "JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
+#: The live token whose SHA-256 is $1, with its user (a token whose user is gone is refused).
+_LIVE_TOKEN = (
+    "FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
     "WHERE t.token_sha256 = $1 AND NOT t.revoked"
 )
+_PRINCIPAL_SQL = f"SELECT t.id, t.account_id, u.id, u.name, u.email, u.role, u.avatar_url {_LIVE_TOKEN}"
 #: Its account, NULL for a refused token: a statement that reads or writes for a
 #: `Credential` uses this for the account, so it checks the token itself.
-_ACCOUNT_OF_TOKEN = (
-    "(SELECT t.account_id FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
-    "WHERE t.token_sha256 = $1 AND NOT t.revoked)"
-)
+_ACCOUNT_OF_TOKEN = f"(SELECT t.account_id {_LIVE_TOKEN})"
 
 
 class DatabaseUnavailable(MockError):
@@ -141,10 +138,11 @@ class PostgresBackend:
         self._lock_sql = {
             a: f"SELECT {cols} FROM patients WHERE id = $2 AND account_id = {a} FOR UPDATE" for a in accounts
         }
-        #: The write columns but account_id, which is given by the account SQL.
-        self._inserted = [n for n in table.write_columns if n != "account_id"]
-        names = ", ".join(quote(n) for n in ("account_id", *self._inserted))
-        values = ", ".join(f"${i}" for i in range(2, len(self._inserted) + 2))
+        # account_id first ($1 or the token's), then the other write columns.
+        self._account_at = table.write_columns.index("account_id")
+        others = [n for n in table.write_columns if n != "account_id"]
+        names = ", ".join(quote(n) for n in ("account_id", *others))
+        values = ", ".join(f"${i}" for i in range(2, len(others) + 2))
         self._insert_sql = {
             a: f"INSERT INTO patients ({names}) VALUES ({a}, {values}) RETURNING id, account_id" for a in accounts
         }
@@ -283,11 +281,11 @@ class PostgresBackend:
             return "$1", caller.account_id
         return _ACCOUNT_OF_TOKEN, caller.token_sha256
 
-    async def _refused_or(self, caller: Caller, missing: Exception) -> Exception:
-        """What a statement that found nothing for `caller` means: a refused token, or `missing`."""
+    async def _found_nothing(self, caller: Caller) -> None:
+        """A statement found nothing for `caller`: TokenRefused if that is because
+        its token is refused (else the caller goes on: a missing row, an empty page)."""
         if isinstance(caller, Credential) and not caller.checked:
-            await self.principal(caller)  # TokenRefused
-        return missing
+            await self.principal(caller)
 
     def answers_version(self, account_id: int) -> int | None:
         # Another process may write to the database at any time and this one
@@ -324,7 +322,7 @@ class PostgresBackend:
         offset = (page - 1) * per_page
         pool = await self._get_pool(search=chosen.filtered)
         if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
-            await self._refused_or(caller, Missing("page", page))
+            await self._found_nothing(caller)
             return [], int(await pool.fetchval(total_sql, *chosen.args))
         window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
@@ -346,7 +344,7 @@ class PostgresBackend:
             page_sql = f"SELECT {cols}, ({total_sql}) FROM patients WHERE {chosen.where} {window}"
         rows = await pool.fetch(page_sql, *chosen.args, per_page, offset)
         if not rows:
-            await self._refused_or(caller, Missing("page", page))
+            await self._found_nothing(caller)
             total = await pool.fetchval(total_sql, *chosen.args)
             return [], int(total)
         if isinstance(caller, Credential):
@@ -379,7 +377,8 @@ class PostgresBackend:
         async with pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(self._lock_sql[account], account_arg, patient_id)
             if row is None:
-                raise await self._refused_or(caller, Missing("patient", patient_id))
+                await self._found_nothing(caller)
+                raise Missing("patient", patient_id)
             if isinstance(caller, Credential):
                 caller.checked = True
             patient = self.table.from_row(row)
@@ -539,8 +538,9 @@ class PostgresBackend:
 
     def _insert_values(self, patient: Patient) -> list[Any]:
         """$2... of an insert: the write values but account_id's."""
-        written = dict(zip(self.table.write_columns, self.table.write_values(patient), strict=True))
-        return [written[name] for name in self._inserted]
+        values = self.table.write_values(patient)
+        del values[self._account_at]
+        return values
 
     @staticmethod
     def _taken(exc: asyncpg.UniqueViolationError, external_id: str | None) -> Exception:
