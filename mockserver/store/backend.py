@@ -32,7 +32,7 @@ from ..domain.models import Account, Token, User
 from ..domain.records import Patient
 from .planner import PatientQuery
 
-__all__ = ["Backend", "Caller", "Credential", "Principal", "StoreRules", "is_checked"]
+__all__ = ["Backend", "Caller", "Credential", "Principal", "StoreRules", "is_checked", "mark_checked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,12 @@ Caller = Principal | Credential
 def is_checked(caller: Caller) -> bool:
     """Whether the caller's token was found live during this request."""
     return isinstance(caller, Principal) or caller.checked
+
+
+def mark_checked(caller: Caller) -> None:
+    """A statement found the caller's token live."""
+    if isinstance(caller, Credential):
+        caller.checked = True
 
 
 class Backend(Protocol):

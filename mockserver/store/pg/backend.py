@@ -32,7 +32,7 @@ from ...domain.records import Patient
 from ...domain.timestamps import now_ms
 from ...domain.tokens import hash_token, new_token
 from ...settings import MockSettings
-from ..backend import Caller, Credential, Principal, StoreRules
+from ..backend import Caller, Credential, Principal, StoreRules, is_checked, mark_checked
 from ..memory_backend import DocumentCheck, checked_store
 from ..planner import PatientQuery
 from .columns import PatientTable, quote
@@ -284,7 +284,7 @@ class PostgresBackend:
     async def _found_nothing(self, caller: Caller) -> None:
         """A statement found nothing for `caller`: TokenRefused if that is because
         its token is refused (else the caller goes on: a missing row, an empty page)."""
-        if isinstance(caller, Credential) and not caller.checked:
+        if not is_checked(caller):
             await self.principal(caller)
 
     def answers_version(self, account_id: int) -> int | None:
@@ -347,8 +347,7 @@ class PostgresBackend:
             await self._found_nothing(caller)
             total = await pool.fetchval(total_sql, *chosen.args)
             return [], int(total)
-        if isinstance(caller, Credential):
-            caller.checked = True
+        mark_checked(caller)
         from_row = self.table.from_row
         return [from_row(row[:-1]) for row in rows], int(rows[0][-1])
 
@@ -367,8 +366,7 @@ class PostgresBackend:
             raise self._taken(exc, patient.external_id) from None
         assert row is not None  # INSERT ... VALUES returns its row
         patient.id, patient.account_id = row
-        if isinstance(caller, Credential):
-            caller.checked = True
+        mark_checked(caller)
         return patient
 
     async def update_patient(self, caller: Caller, patient_id: int, changes: Mapping[str, Any]) -> Patient:
@@ -379,8 +377,7 @@ class PostgresBackend:
             if row is None:
                 await self._found_nothing(caller)
                 raise Missing("patient", patient_id)
-            if isinstance(caller, Credential):
-                caller.checked = True
+            mark_checked(caller)
             patient = self.table.from_row(row)
             changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
             if not changed:
