@@ -22,11 +22,21 @@ import httpx
 import pytest
 
 from dentare_spec import load_spec
-from mockserver import MockSettings, Taken
+from mockserver import HANDLERS, MockSettings, Taken, create_app
+from mockserver.api.handlers import Reply, RequestContext
 from mockserver.store.pg.migrations import MIGRATIONS
 from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
-from tests.support import FIXTURES_DIR, ROOT, SPEC_PATH, RunningMock, acting_as, load_tokens, spawn_mock
+from tests.support import (
+    FIXTURES_DIR,
+    ROOT,
+    SPEC_PATH,
+    RunningMock,
+    acting_as,
+    load_tokens,
+    serve_in_thread,
+    spawn_mock,
+)
 
 TOKENS = load_tokens()
 AUTH1 = {"Authorization": f"Bearer {TOKENS[1].token}"}
@@ -184,6 +194,22 @@ def test_reset_keeps_revoked_tokens_revoked_in_every_process(shared: tuple[Runni
     kept = {"Authorization": f"Bearer {made['token']}"}
     assert httpx.get(f"{b.base_url}/me.json", headers=kept).status_code == 200  # a created one stays
     assert httpx.get(f"{a.base_url}/me.json", headers=AUTH1).status_code == 200
+
+
+async def _me_asking_nothing(ctx: RequestContext) -> Reply:
+    return Reply(200, {"id": 1, "name": "Nobody", "avatar_url": "https://x.example/a.png", "sgid": "s"})
+
+
+def test_a_handler_that_asks_no_statement_still_has_its_token_checked(new_database: Callable[[str], str]) -> None:
+    """The PostgreSQL store checks a token in the statement that uses it; a handler
+    that sends none is checked before it answers (api/routing.py), not trusted."""
+    app = create_app(
+        MockSettings(store=new_database("asks_nothing")), handlers={**HANDLERS, "getMe": _me_asking_nothing}
+    )
+    with serve_in_thread(app) as root:
+        revoked = {"Authorization": f"Bearer {TOKENS[1].revoked[0]}"}
+        assert httpx.get(f"{root}/api/v1/me.json", headers=revoked).status_code == 401
+        assert httpx.get(f"{root}/api/v1/me.json", headers=AUTH1).status_code == 200
 
 
 def test_concurrent_start_ups_migrate_and_load_once(new_database: Callable[[str], str]) -> None:
