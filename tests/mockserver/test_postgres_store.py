@@ -429,8 +429,9 @@ def test_a_bulk_load_answers_as_a_plain_one(
 
 
 def test_searches_plan_each_needle_and_lookups_reuse_their_plans(new_database: Callable[[str], str]) -> None:
-    """Lookups and writes go through a pool where PostgreSQL may reuse a plan; filtered
-    lists through one where each is planned for its needle (store/pg/backend.py `_open_pools`)."""
+    """Lookups, pages and writes go through a pool where PostgreSQL reuses one plan;
+    filtered lists through one where each is planned for its needle (store/pg/backend.py
+    `_open_pools`)."""
     backend = build_backend(MockSettings(store=new_database("plans")))
 
     async def run() -> tuple[str, str, int]:
@@ -444,5 +445,37 @@ def test_searches_plan_each_needle_and_lookups_reuse_their_plans(new_database: C
         return lookups, searches, found[1]
 
     lookups, searches, total = asyncio.run(run())
-    assert (lookups, searches) == ("auto", "force_custom_plan")
+    assert (lookups, searches) == ("force_generic_plan", "force_custom_plan")
     assert total > 0
+
+
+@pytest.mark.parametrize("query", [PatientQuery(), PatientQuery(is_active=False)], ids=["all", "one-status"])
+def test_the_reused_plan_of_a_page_walks_the_page_index(
+    new_database: Callable[[str], str], query: PatientQuery
+) -> None:
+    """The one plan a page gets must read the account's rows in the page index's order
+    and stop at the page (not filter the whole table by its primary key, nor sort it):
+    the backend's ORDER BY is that index's key."""
+    backend = build_backend(MockSettings(store=new_database("page_plan"), pool_size=1))
+
+    async def run() -> list[str]:
+        await backend.start()
+        page, _ = await backend.list_patients(acting_as(1), query, 1, 5)
+        assert page
+        async with (await backend._get_pool()).acquire() as conn:
+            name, parameters = await conn.fetchrow(
+                "SELECT name, parameter_types::text[] FROM pg_prepared_statements "
+                "WHERE statement LIKE '%patient_counts%' AND statement LIKE '%LIMIT%' "
+                "AND statement NOT LIKE '%pg_prepared_statements%'"  # not this one
+            )
+            values = {"integer": "1", "bigint": "1", "boolean": "false"}
+            args = ", ".join(values.get(t, "5") for t in parameters[:-2]) + ", 5, 0"
+            # A tiny table: let the plan show what it would be on a big one.
+            await conn.execute("SET enable_seqscan = off")
+            plan = [row[0] for row in await conn.fetch(f"EXPLAIN EXECUTE {name}({args})")]
+        await backend.close()
+        return plan
+
+    plan = "\n".join(asyncio.run(run()))
+    assert "patients_page" in plan, plan
+    assert "Sort" not in plan and "patients_pkey" not in plan, plan

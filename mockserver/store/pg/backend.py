@@ -221,11 +221,11 @@ class PostgresBackend:
         return pool
 
     async def _open_pools(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Two pools of `pool_size` connections. Lookups and writes reuse their plans
-        (PostgreSQL's default: a generic plan once it is no worse), so the server
-        does not plan them again on every request (bench/README.md). A search's
-        plan depends on its needle (a trigram index or a scan), so its own pool
-        plans each one."""
+        """Two pools of `pool_size` connections. Lookups, pages and writes always reuse
+        one plan (a generic plan), so the server does not plan them again on every
+        request (bench/README.md); their statements are written so the one plan is the
+        index's. A search's plan depends on its needle (a trigram index or a scan), so
+        its own pool plans each one."""
         if not self._prepared:
             await self.prepare()
         size = self.settings.pool_size
@@ -242,7 +242,7 @@ class PostgresBackend:
             )
 
         try:
-            self._pool = await pool()
+            self._pool = await pool(plan_cache_mode="force_generic_plan")
             self._search_pool = await pool(plan_cache_mode="force_custom_plan")
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             if self._pool is not None:
@@ -324,7 +324,12 @@ class PostgresBackend:
         if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
             await self._found_nothing(caller)
             return [], int(await pool.fetchval(total_sql, *chosen.args))
-        window = f"ORDER BY id {order} LIMIT ${n + 1} OFFSET ${n + 2}"
+        keys: tuple[str, ...] = ("id",)
+        if not chosen.filtered:
+            # The page index's key, account_id being a range here (queries.py): so the
+            # reused plan walks `patients_page`, whatever the account's size.
+            keys = ("account_id", "id") if chosen.status is None else ("account_id", "is_active", "id")
+        window = f"ORDER BY {', '.join(f'{k} {order}' for k in keys)} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
         if chosen.filtered:
             # The matches are found once (the trigram indexes' bitmap), then counted and

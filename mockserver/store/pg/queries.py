@@ -50,7 +50,7 @@ def list_query(account: str, account_arg: Any, query: PatientQuery, rules: Store
         return f"${len(args)}"
 
     status: bool | None = None if not query.is_active and rules.inactive_lists_all else query.is_active
-    conditions = [f"account_id = {account}"]
+    conditions: list[str] = []
     if status is not None:
         conditions.append(f"is_active = {arg(status)}")
     filters: list[str] = []
@@ -95,6 +95,14 @@ def list_query(account: str, account_arg: Any, query: PatientQuery, rules: Store
             if digits:
                 parts.append(f"key_digits LIKE {arg(contains(digits))}")
         filters.append("(" + " OR ".join(parts) + ")")
+    if filters:
+        conditions.insert(0, f"account_id = {account}")
+    else:
+        # An unfiltered page keeps one (generic) plan. `=` would make account_id a
+        # constant to the planner, and ORDER BY account_id, id then just `id`: a plan
+        # walking the primary key through every account's rows to find a small one's
+        # page. A range keeps the page index's order the only one that fits.
+        conditions.insert(0, f"account_id BETWEEN {account} AND {account}")
     return ListQuery(
         where=" AND ".join(conditions + filters),
         args=tuple(args),
