@@ -337,6 +337,7 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
             date_header=True,
             lifespan="on",
             timeout_graceful_shutdown=args.shutdown_timeout,
+            http="mockserver.web.app:worker_http_protocol",
         )
     return 0
 

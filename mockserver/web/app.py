@@ -12,11 +12,13 @@ connection and the routes changes an answer).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -44,7 +46,7 @@ from .control import control_routes
 from .cors import ApiCORS
 from .docs import docs_routes
 from .faults import FaultInjector
-from .http_protocol import client_gone
+from .http_protocol import client_gone, http_protocol
 from .limits import HeadSizeLimit
 from .selfcheck import ResponseSelfCheck
 
@@ -138,10 +140,28 @@ def create_app(
     return app
 
 
+_worker_app: list[Starlette] = []  # this worker process's app, once uvicorn has made it
+
+
 def create_app_from_env() -> Starlette:
     """The app of one worker process: the settings come from `SETTINGS_ENV`
     (uvicorn's `factory=True` calls this in each process)."""
-    return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+    app = create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+    _worker_app[:] = [app]
+    return app
+
+
+def worker_http_protocol(*args: Any, **kwargs: Any) -> asyncio.Protocol:
+    """uvicorn's `http=` in a worker process, named by an import string (a class made
+    at run time cannot be sent to a process): the mock's own protocol, so malformed
+    requests and the head limit get the same JSON answers as with one process."""
+    return _worker_protocol()(*args, **kwargs)
+
+
+@functools.cache
+def _worker_protocol() -> type[asyncio.Protocol]:
+    (app,) = _worker_app  # uvicorn makes the app before it accepts a connection
+    return http_protocol(app.state.settings.max_header_bytes, app.state.recall_answer)
 
 
 def build_backend(settings: MockSettings, spec: ApiSpec | None = None) -> MemoryBackend | PostgresBackend:

@@ -37,6 +37,7 @@ from tests.support import (
     serve_in_thread,
     spawn_mock,
 )
+from tests.support.reliability import assert_error_shape, raw_request
 
 TOKENS = load_tokens()
 AUTH1 = {"Authorization": f"Bearer {TOKENS[1].token}"}
@@ -287,6 +288,14 @@ def test_workers_serve_one_port_from_one_database(new_database: Callable[[str], 
         assert created.status_code == 201
         for _ in range(10):  # whichever worker answers sees it
             assert httpx.get(f"{mock.base_url}/patients/{created.json()['data']['id']}", headers=AUTH1).is_success
+        # Each worker speaks the mock's own HTTP protocol (web/http_protocol.py), not uvicorn's
+        # stock one, which answers these in text/plain and has no head limit.
+        for _ in range(4):
+            garbage = raw_request(mock.root_url, "GET", b"/api/v1/me.json\x00", [])
+            assert garbage.status == 400 and garbage.json()["error"].startswith("Bad Request: malformed HTTP")
+            too_big = raw_request(mock.root_url, "GET", "/api/v1/me.json", [("X-Pad", "a" * 40_000)])
+            assert too_big.status == 431, too_big.body[:200]
+            assert_error_shape(431, too_big.json())
         log = mock.output()
     assert log.count("Started server process") == 2, log[-2000:]
 
