@@ -25,6 +25,7 @@ from dentare_spec import load_spec
 from mockserver import HANDLERS, MockSettings, Taken, create_app
 from mockserver.api.handlers import Reply, RequestContext
 from mockserver.store.pg.migrations import MIGRATIONS
+from mockserver.store.pg.pool import FairPool
 from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
 from tests.support import (
@@ -488,3 +489,30 @@ def test_the_reused_plan_of_a_page_walks_the_page_index(
     plan = "\n".join(asyncio.run(run()))
     assert "patients_page" in plan, plan
     assert "Sort" not in plan and "patients_pkey" not in plan, plan
+
+
+def test_requests_waiting_for_a_connection_get_one_in_turn(postgres_dsn: str) -> None:
+    """Far more requests than connections, arriving all the time: each gets its
+    connection in the order it asked (store/pg/pool.py). Through asyncpg's own pool
+    a request asking while a waiter is woken takes the connection first, and one
+    request here was served ~270 places late (p99 of a list under load: 0.4 s)."""
+
+    async def run() -> list[int]:
+        opened = await asyncpg.create_pool(postgres_dsn, min_size=1, max_size=1)
+        pool = FairPool(opened, 1)
+        served: list[int] = []
+
+        async def ask(n: int) -> None:
+            async with pool.acquire() as conn:
+                served.append(n)
+                await conn.execute("SELECT 1")
+
+        tasks = []
+        for n in range(300):
+            tasks.append(asyncio.create_task(ask(n)))
+            await asyncio.sleep(0)  # the next one asks while earlier ones are being served
+        await asyncio.gather(*tasks)
+        await pool.close()
+        return served
+
+    assert asyncio.run(run()) == list(range(300))

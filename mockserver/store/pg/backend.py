@@ -50,6 +50,7 @@ from .loading import (
     write_content,
 )
 from .migrations import SCHEMA_LOCK, migrate
+from .pool import FairPool
 from .queries import list_query
 from .urls import redacted
 
@@ -119,9 +120,9 @@ class PostgresBackend:
         #: Never set: the database keeps every write (the CLI reads it of any backend).
         self.save_error: str | None = None
         self.dsn = settings.store
-        self._pool: asyncpg.Pool | None = None
+        self._pool: FairPool | None = None
         #: For the searches (a filtered list), each planned for its needle (`_open_pools`).
-        self._search_pool: asyncpg.Pool | None = None
+        self._search_pool: FairPool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._prepared = False
         self._opening: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
@@ -206,7 +207,7 @@ class PostgresBackend:
         await _setup_connection(conn)
         return conn
 
-    async def _get_pool(self, search: bool = False) -> asyncpg.Pool:
+    async def _get_pool(self, search: bool = False) -> FairPool:
         """This process's pool (`search`: the one for filtered lists), both made on
         first use in the running loop (a test may run several loops)."""
         loop = asyncio.get_running_loop()
@@ -221,7 +222,7 @@ class PostgresBackend:
         return pool
 
     async def _open_pools(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Two pools of `pool_size` connections. Lookups, pages and writes always reuse
+        """Two pools of `pool_size` connections, each served in turn (pool.py). Lookups, pages and writes always reuse
         one plan (a generic plan), so the server does not plan them again on every
         request (bench/README.md); their statements are written so the one plan is the
         index's. A search's plan depends on its needle (a trigram index or a scan), so
@@ -230,8 +231,8 @@ class PostgresBackend:
             await self.prepare()
         size = self.settings.pool_size
 
-        def pool(**server_settings: str) -> Any:
-            return asyncpg.create_pool(
+        async def pool(**server_settings: str) -> FairPool:
+            opened = await asyncpg.create_pool(
                 self.dsn,
                 min_size=size,
                 max_size=size,
@@ -240,6 +241,7 @@ class PostgresBackend:
                 timeout=10,
                 server_settings=server_settings,
             )
+            return FairPool(opened, size)
 
         try:
             self._pool = await pool(plan_cache_mode="force_generic_plan")
