@@ -222,11 +222,11 @@ class PostgresBackend:
         return pool
 
     async def _open_pools(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Two pools of `pool_size` connections, each served in turn (pool.py). Lookups, pages and writes always reuse
-        one plan (a generic plan), so the server does not plan them again on every
-        request (bench/README.md); their statements are written so the one plan is the
-        index's. A search's plan depends on its needle (a trigram index or a scan), so
-        its own pool plans each one."""
+        """Two pools of `pool_size` connections, each handed out in turn (pool.py).
+        Lookups, pages and writes always reuse one plan (a generic plan), so the server
+        does not plan them again on every request (bench/README.md); their statements
+        are written so the one plan is the index's. A search's plan depends on its
+        needle (a trigram index or a scan), so its own pool plans each one."""
         if not self._prepared:
             await self.prepare()
         size = self.settings.pool_size
