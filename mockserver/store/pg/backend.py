@@ -326,12 +326,8 @@ class PostgresBackend:
         if offset > _MAX_OFFSET:  # past any table (a page no maximum bounds): OFFSET takes a bigint only
             await self._found_nothing(caller)
             return [], int(await pool.fetchval(total_sql, *chosen.args))
-        keys: tuple[str, ...] = ("id",)
-        if not chosen.filtered:
-            # The page index's key, account_id being a range here (queries.py): so the
-            # reused plan walks `patients_page`, whatever the account's size.
-            keys = ("account_id", "id") if chosen.status is None else ("account_id", "is_active", "id")
-        window = f"ORDER BY {', '.join(f'{k} {order}' for k in keys)} LIMIT ${n + 1} OFFSET ${n + 2}"
+        keys = ", ".join(f"{key} {order}" for key in chosen.order_keys)
+        window = f"ORDER BY {keys} LIMIT ${n + 1} OFFSET ${n + 2}"
         cols = self.table.select_list
         if chosen.filtered:
             # The matches are found once (the trigram indexes' bitmap), then counted and

@@ -23,12 +23,13 @@ __all__ = ["ListQuery", "list_query"]
 
 @dataclass(frozen=True)
 class ListQuery:
-    """`where` with its arguments ($1 gives the account), the order, and whether
-    the total can be read from `patient_counts` (no filter: `counted` is the
-    status, None for both)."""
+    """`where` with its arguments ($1 gives the account), the order (`order_keys`,
+    each ascending or all `descending`), and whether the total can be read from
+    `patient_counts` (no filter: `status` is the status, None for both)."""
 
     where: str
     args: tuple[Any, ...]
+    order_keys: tuple[str, ...]
     descending: bool
     filtered: bool
     status: bool | None
@@ -95,17 +96,20 @@ def list_query(account: str, account_arg: Any, query: PatientQuery, rules: Store
             if digits:
                 parts.append(f"key_digits LIKE {arg(contains(digits))}")
         filters.append("(" + " OR ".join(parts) + ")")
+    order_keys: tuple[str, ...] = ("id",)
     if filters:
         conditions.insert(0, f"account_id = {account}")
     else:
-        # An unfiltered page keeps one (generic) plan. `=` would make account_id a
-        # constant to the planner, and ORDER BY account_id, id then just `id`: a plan
-        # walking the primary key through every account's rows to find a small one's
-        # page. A range keeps the page index's order the only one that fits.
+        # An unfiltered page keeps one (generic) plan, ordered by the page index's key.
+        # `=` would make account_id a constant to the planner, and that order then just
+        # `id`: a plan walking the primary key through every account's rows to find a
+        # small one's page. A range keeps the page index's order the only one that fits.
         conditions.insert(0, f"account_id BETWEEN {account} AND {account}")
+        order_keys = ("account_id", "id") if status is None else ("account_id", "is_active", "id")
     return ListQuery(
         where=" AND ".join(conditions + filters),
         args=tuple(args),
+        order_keys=order_keys,
         descending=rules.newest_first,
         filtered=bool(filters),
         status=status,
