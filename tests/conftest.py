@@ -1,4 +1,5 @@
-"""Shared fixtures for the kit's own tests.
+"""Shared fixtures for the kit's own tests, which the README runs spread over
+up to `MAX_WORKERS` processes (pytest-xdist, one test file per process at a time).
 
 - `mock_server`: the real CLI (`python -m mockserver.cli`) served by uvicorn on
   a free loopback port in a subprocess, once per session; `reset_mock` puts
@@ -39,6 +40,14 @@ from tests.support import (
     serve_in_thread,
     spawn_mock,
 )
+
+#: `-n auto`'s ceiling: each worker runs its own mocks and PostgreSQL databases (the CI cluster
+#: allows 200 connections), and a file is never split, so past a few workers the longest one sets the time.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
 @pytest.fixture(scope="session")
