@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from ..context import RunContext
 from ..registry import Observed, probe
@@ -52,16 +54,27 @@ def answer_fields(ctx: RunContext) -> Observed:
 
 @probe("extra_fields")
 def extra_fields(ctx: RunContext) -> Observed:
-    """Fields beyond the spec's: none, or some."""
-    listed = set(ctx.facts.record_fields) | set(ctx.facts.expansion_fields)
-    exchange = ctx.api.get(ctx.api.sample()["id"])
-    extra = sorted(set(data_of(exchange)) - listed)
-    me = ctx.api.me()
-    body = me.json()
-    extra_me = sorted(set(body) - set(ctx.facts.guide.schema("User")["properties"])) if isinstance(body, dict) else []
-    if extra or extra_me:
-        return saw("allowed", f"also {extra or extra_me}", exchange if extra else me)
-    return saw("none", "only the fields the spec lists", exchange)
+    """Fields beyond the spec's, in a record, /me, a list and its meta, an error: none, or some."""
+    guide = ctx.facts.guide
+    read = ctx.api.get(ctx.api.sample()["id"])
+    listing = ctx.api.list(per_page=1)
+    missing = ctx.api.get(2**63 - 1)
+    page = listing.json()
+    for exchange, extra in (
+        (read, set(data_of(read)) - set(ctx.facts.record_fields) - set(ctx.facts.expansion_fields)),
+        (me := ctx.api.me(), _beyond(me.json(), guide.schema("User"))),
+        (listing, _beyond(page, guide.schema("PatientList"))),
+        (listing, _beyond(page.get("meta") if isinstance(page, dict) else None, guide.schema("ListMeta"))),
+        (missing, _beyond(missing.json(), guide.schema("ApiError"))),
+    ):
+        if extra:
+            return saw("allowed", f"also {sorted(extra)}", exchange)
+    return saw("none", "only the fields the spec lists", read)
+
+
+def _beyond(body: object, schema: Mapping[str, Any]) -> set[str]:
+    """The keys of a JSON object that its schema does not list."""
+    return set(body) - set(schema["properties"]) if isinstance(body, dict) else set()
 
 
 @probe("unknown_body_fields", writes=True)

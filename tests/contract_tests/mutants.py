@@ -251,12 +251,23 @@ def _search_leak(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("scoping_404_with_detail", "decided.error_wording", '404 bodies say more than {"error": "Not Found"}')
+@mutant("scoping_404_with_detail", "decided.extra_fields", '404 bodies carry a field beside {"error": "Not Found"}')
 def _404_detail(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
         if response.status == 404 and PATIENT_PATH.match(request.path):
             response.set_json({"error": "Not Found", "detail": "no patient with this id"})
+        return response
+
+    return handle
+
+
+@mutant("scoping_404_in_own_words", "decided.error_wording", '404 bodies say {"error": "Patient not found"}')
+def _404_own_words(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if response.status == 404 and PATIENT_PATH.match(request.path):
+            response.set_json({"error": "Patient not found"})
         return response
 
     return handle
