@@ -86,6 +86,11 @@ async def call(app: ASGIApp, request: Request) -> Response:
         sent = True
         return {"type": "http.request", "body": request.body, "more_body": False}
 
+    return await collect(app, scope, receive)
+
+
+async def collect(app: ASGIApp, scope: dict[str, Any], receive: Any) -> Response:
+    """Run `app` on one request and collect its whole response."""
     response = Response(status=500)
     chunks: list[bytes] = []
 
@@ -99,6 +104,15 @@ async def call(app: ASGIApp, request: Request) -> Response:
     await app(scope, receive, send)
     response.body = b"".join(chunks)
     return response
+
+
+async def send_response(send: Any, response: Response) -> None:
+    """Send `response` whole, its content-length that of its body."""
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    headers = [h for h in headers if h[0] != b"content-length"]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 Handler = Callable[[ASGIApp, Request], Awaitable[Response]]
@@ -121,9 +135,4 @@ class Mutant:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        response = await self.handler(self.app, _request_from_scope(scope, body))
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
-        headers = [h for h in headers if h[0] != b"content-length"]
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        await send_response(send, await self.handler(self.app, _request_from_scope(scope, body)))

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.middleware.gzip import GZipMiddleware
 
-from .asgi_tools import ASGIApp, Response
+from .asgi_tools import ASGIApp, Response, collect, send_response
 from .conftest import ContractRun, mock_app, run_contract, serve
 from .mutants import Accounts
 
@@ -38,23 +38,9 @@ class Dressed:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def collect(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, collect)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in started["headers"]}
-        response = Response(started["status"], headers, b"".join(chunks))
+        response = await collect(self.app, scope, receive)
         _dress(response)
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items() if k != "content-length"]
-        raw.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status, "headers": raw})
-        await send({"type": "http.response.body", "body": response.body})
+        await send_response(send, response)
 
 
 def _dress(response: Response) -> None:
