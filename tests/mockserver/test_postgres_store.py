@@ -499,7 +499,7 @@ def test_requests_waiting_for_a_connection_get_one_in_turn(postgres_dsn: str) ->
 
     async def run() -> list[int]:
         opened = await asyncpg.create_pool(postgres_dsn, min_size=1, max_size=1)
-        pool = FairPool(opened, 1)
+        pool = FairPool(opened)
         served: list[int] = []
 
         async def ask(n: int) -> None:

@@ -241,7 +241,7 @@ class PostgresBackend:
                 timeout=10,
                 server_settings=server_settings,
             )
-            return FairPool(opened, size)
+            return FairPool(opened)
 
         try:
             self._pool = await pool(plan_cache_mode="force_generic_plan")

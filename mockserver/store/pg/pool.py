@@ -24,9 +24,10 @@ __all__ = ["FairPool"]
 class FairPool:
     """The part of `asyncpg.Pool` the backend uses, in turn."""
 
-    def __init__(self, pool: asyncpg.Pool, size: int) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._turns = asyncio.Semaphore(size)  # wakes waiters in order, and no newcomer passes one
+        # As many turns as connections; wakes waiters in order, and no newcomer passes one.
+        self._turns = asyncio.Semaphore(pool.get_max_size())
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[Any]:
