@@ -305,6 +305,7 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
     from dentare_spec import load_spec
 
     from ._signals import sigterm_as_interrupt
+    from ._workers import OwnSocketWorkers
     from .store.pg.backend import PostgresBackend
     from .web.app import SETTINGS_ENV, build_backend
 
@@ -325,20 +326,27 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
         spec.profile or spec.catalogue.defaults,
         args.workers,
     )
+    config = uvicorn.Config(
+        "mockserver.web.app:create_app_from_env",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        server_header=False,
+        date_header=True,
+        lifespan="on",
+        timeout_graceful_shutdown=args.shutdown_timeout,
+        http="mockserver.web.app:worker_http_protocol",
+    )
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d with %d workers, a socket each (Press CTRL+C to quit)",
+        args.host,
+        args.port,
+        args.workers,
+    )
     with sigterm_as_interrupt():
-        uvicorn.run(
-            "mockserver.web.app:create_app_from_env",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            server_header=False,
-            date_header=True,
-            lifespan="on",
-            timeout_graceful_shutdown=args.shutdown_timeout,
-            http="mockserver.web.app:worker_http_protocol",
-        )
+        OwnSocketWorkers(config).run()
     return 0
 
 

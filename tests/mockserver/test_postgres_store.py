@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -298,7 +302,53 @@ def test_workers_serve_one_port_from_one_database(new_database: Callable[[str], 
             assert too_big.status == 431, too_big.body[:200]
             assert_error_shape(431, too_big.json())
         log = mock.output()
+        # Each worker listens on a socket of its own (mockserver/_workers.py): with
+        # uvicorn's one shared socket, the first worker awake took nearly every connection.
+        workers = _worker_pids(log)
+        assert len(workers) == 2, log[-2000:]
+        assert sorted(_listening_on(mock.root_url).values()) == sorted(workers)
     assert log.count("Started server process") == 2, log[-2000:]
+
+
+def test_a_dead_workers_socket_goes_with_it(new_database: Callable[[str], str]) -> None:
+    """The supervisor keeps no copy of a worker's socket: after a worker is killed,
+    no new connection is left waiting on a socket nobody accepts from, and the
+    worker started in its place listens on a socket of its own."""
+    database = new_database("dead_worker")
+    with spawn_mock("--store", database, "--workers", "2", "--log-level", "info", timeout=120) as mock:
+        killed = _worker_pids(mock.output())[0]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while len(_worker_pids(mock.output())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for _ in range(40):  # new connections each, spread over the sockets by the kernel
+            assert httpx.get(f"{mock.base_url}/me.json", headers=AUTH1, timeout=5).status_code == 200
+        workers = _worker_pids(mock.output())
+        assert len(workers) == 3, mock.output()[-2000:]
+        assert sorted(_listening_on(mock.root_url).values()) == sorted(set(workers) - {killed})
+
+
+def _worker_pids(log: str) -> list[int]:
+    return [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log)]
+
+
+def _listening_on(root_url: str) -> dict[int, int]:
+    """The sockets listening on root_url's port (by inode), each with the process holding it."""
+    port = int(root_url.rsplit(":", 1)[1])
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(int(fields[9]))
+    holders: dict[int, set[int]] = {inode: set() for inode in inodes}
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            for fd in fd_dir.iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and int(link[8:-1]) in inodes:
+                    holders[int(link[8:-1])].add(int(fd_dir.parent.name))
+    assert all(len(pids) == 1 for pids in holders.values()), f"each socket held by one process: {holders}"
+    return {inode: pids.pop() for inode, pids in holders.items()}
 
 
 def test_import_is_all_or_nothing_against_a_late_writer(new_database: Callable[[str], str]) -> None:
