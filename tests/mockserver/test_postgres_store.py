@@ -28,7 +28,7 @@ import pytest
 from dentare_spec import load_spec
 from mockserver import HANDLERS, MockSettings, Taken, create_app
 from mockserver.api.handlers import Reply, RequestContext
-from mockserver.store.pg.migrations import MIGRATIONS
+from mockserver.store.pg.migrations import GIN_PENDING_LIST_KB, MIGRATIONS
 from mockserver.store.pg.pool import FairPool
 from mockserver.store.planner import PatientQuery
 from mockserver.web.app import build_backend
@@ -476,8 +476,9 @@ def test_a_bulk_load_answers_as_a_plain_one(
         bulk = build_backend(MockSettings(store=bulk_dsn))
         await bulk.prepare()
         assert await indexes(bulk_dsn) == await indexes(plain_dsn)
-        # Rebuilt as they were: the trigram indexes without a pending list (schema v3).
-        assert sum("gin_trgm_ops" in d and "fastupdate=off" in d for d in await indexes(bulk_dsn)) == 4
+        # Rebuilt as they were: the trigram indexes with the smallest pending list (schema v4).
+        limited = f"WITH (fastupdate='on', gin_pending_list_limit='{GIN_PENDING_LIST_KB}')"
+        assert sum("gin_trgm_ops" in d and limited in d for d in await indexes(bulk_dsn)) == 4
         for query in queries:
             for page in (1, 2, 3):
                 got = await bulk.list_patients(acting_as(1), query, page, 7)
