@@ -195,10 +195,10 @@ GIN_PENDING_LIST_KB = 64
 
 def _v4(table: PatientTable) -> str:
     # v3 merged every row's trigrams into the four indexes as it was written, and that
-    # was half of PostgreSQL's CPU for a POST. A pending list as small as PostgreSQL
-    # allows is merged in bulk whenever it fills (every few hundred rows), and a search
-    # scans at most that much beside the index: POSTs +30% against a name search -6%
-    # (bench/README.md). v3's 4x slower search came from the default list, 4 MB.
+    # was about half of PostgreSQL's CPU for a POST. A pending list as small as
+    # PostgreSQL allows is merged in bulk whenever it fills, and a search scans at most
+    # that much beside the index (bench/README.md weighs the two). v3's slow searches
+    # after writes came from the default list, 4 MB.
     limits = f"fastupdate = on, gin_pending_list_limit = {GIN_PENDING_LIST_KB}"
     return "".join(f"ALTER INDEX {name} SET ({limits});\n" for name in _TRIGRAM_INDEXES)
 
