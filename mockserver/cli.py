@@ -341,7 +341,7 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
     )
     logging.getLogger("uvicorn.error").info(
         "Uvicorn running on http://%s:%d with %d workers, a socket each (Press CTRL+C to quit)",
-        args.host,
+        f"[{args.host}]" if ":" in args.host else args.host,
         args.port,
         args.workers,
     )
