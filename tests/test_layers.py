@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     "mockserver": {
         "_exceptions": 0, "_resources": 0, "_signals": 0, "settings": 0,
-        "domain": 1, "decisions": 2, "store": 2, "api": 3, "web": 4, "tools": 5, "cli": 6, "__init__": 6,
+        "domain": 1, "decisions": 2, "store": 2, "api": 3, "web": 4, "tools": 5, "cli": 6, "_workers": 6, "__init__": 6,
     },
     "contract_tests": {
         "_exceptions": 0, "_types": 0, "options": 0, "facts": 1, "transport": 1, "config": 1, "examples": 1,
