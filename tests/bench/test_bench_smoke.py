@@ -86,6 +86,34 @@ def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
     assert (tmp_path / "scaling.png").stat().st_size > 1000
 
 
+def test_report_keeps_the_sections_of_parts_not_run_here(scaling_run: Path, tmp_path: Path) -> None:
+    """A part run alone (bench/out holds only its result) rewrites its own section and
+    keeps the others' as RESULTS.md had them: bench/out is not committed."""
+    require_module("matplotlib", "the plot needs the bench extra: pip install -e '.[bench]'")
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import report
+    finally:
+        sys.path.remove(str(RUN.parent))
+    target = tmp_path / "RESULTS.md"
+    target.write_text(
+        "# Benchmarks\n\n## 1. Side by side with Stoplight Prism and the ceiling\n\nCommand: an earlier prism run.\n\n"
+        "## 2. Scaling with the store\n\nCommand: an earlier scaling run.\n\n"
+        "## 3. The contract suite\n\n**TODO** — not measured yet.\n",
+        encoding="utf-8",
+    )
+    report.write(scaling_run, target, plot=tmp_path / "scaling.png")
+    text = target.read_text(encoding="utf-8")
+    assert "Command: an earlier prism run." in text  # kept: no prism result here
+    assert "an earlier scaling run" not in text and "![latency against store size](scaling.png)" in text
+    assert text.count("## 3. The contract suite") == 1 and "**TODO**" in text  # a placeholder is rendered anew
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## 1. Side by side with Stoplight Prism and the ceiling",
+        "## 2. Scaling with the store",
+        "## 3. The contract suite",
+    ]
+
+
 def test_side_by_side_benches_run(tmp_path: Path, require_tool: Any) -> None:
     """bench/durability.py and bench/http_protocol.py, with one-second loads: both pairs of
     servers answer and every row has its ratio (the figures themselves are bench/RESULTS.md's)."""
