@@ -278,13 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with sigterm_as_interrupt():
         uvicorn.run(
             app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            server_header=False,
-            date_header=True,
-            lifespan="on",
-            timeout_graceful_shutdown=args.shutdown_timeout,
+            **_server_options(args),
             # Parse errors and the head limit answered in the API's JSON shape, while reading.
             http=http_protocol(settings.max_header_bytes, app.state.recall_answer),
         )
@@ -295,6 +289,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dentare-mock: error: {backend.save_error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _server_options(args: argparse.Namespace) -> dict[str, Any]:
+    """uvicorn's settings for one process and for each of `--workers N`."""
+    return {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "server_header": False,
+        "date_header": True,
+        "lifespan": "on",
+        "timeout_graceful_shutdown": args.shutdown_timeout,
+    }
 
 
 def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
@@ -330,13 +337,7 @@ def _serve_workers(args: argparse.Namespace, settings: MockSettings) -> int:
         "mockserver.web.app:create_app_from_env",
         factory=True,
         workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        server_header=False,
-        date_header=True,
-        lifespan="on",
-        timeout_graceful_shutdown=args.shutdown_timeout,
+        **_server_options(args),
         http="mockserver.web.app:worker_http_protocol",
     )
     logging.getLogger("uvicorn.error").info(

@@ -71,13 +71,19 @@ def test_scaling_bench_used_wrk(scaling_run: Path) -> None:
         assert scenario["requests"] > 0 and not scenario["errors"]
 
 
-def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
+def _report_module() -> Any:
+    """bench/report.py, imported as the bench scripts import it (bench/ is not a package)."""
     require_module("matplotlib", "the plot needs the bench extra: pip install -e '.[bench]'")
     sys.path.insert(0, str(RUN.parent))
     try:
         import report
     finally:
         sys.path.remove(str(RUN.parent))
+    return report
+
+
+def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
+    report = _report_module()
     target = tmp_path / "RESULTS.md"
     report.write(scaling_run, target, plot=tmp_path / "scaling.png")
     text = target.read_text(encoding="utf-8")
@@ -89,12 +95,7 @@ def test_report_renders(scaling_run: Path, tmp_path: Path) -> None:
 def test_report_keeps_the_sections_of_parts_not_run_here(scaling_run: Path, tmp_path: Path) -> None:
     """A part run alone (bench/out holds only its result) rewrites its own section and
     keeps the others' as RESULTS.md had them: bench/out is not committed."""
-    require_module("matplotlib", "the plot needs the bench extra: pip install -e '.[bench]'")
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        import report
-    finally:
-        sys.path.remove(str(RUN.parent))
+    report = _report_module()
     target = tmp_path / "RESULTS.md"
     target.write_text(
         "# Benchmarks\n\n## 1. Side by side with Stoplight Prism and the ceiling\n\nCommand: an earlier prism run.\n\n"
