@@ -176,7 +176,8 @@ class Store:
         """Insert a fully-formed patient (fixtures, generated data, state loads)."""
         with self._lock:
             scope = self._scope(patient.account_id)
-            if any(patient.id in other.by_id for other in self._patients.values()):  # ids are global
+            # Ids are global; one past every id in the store (a create's) is free.
+            if patient.id < self._next_patient_id and any(patient.id in o.by_id for o in self._patients.values()):
                 raise ValueError(f"patient id {patient.id} is already taken")
             self._insert(scope, patient)
             self._next_patient_id = max(self._next_patient_id, patient.id + 1)
