@@ -5,6 +5,7 @@ while the head is still arriving."""
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Any
 
@@ -93,3 +94,57 @@ def test_what_the_parser_refuses_is_a_json_400(mock_server: RunningMock, request
     parsed: Any = orjson.loads(body)
     assert_error_shape(400, parsed)
     assert parsed["error"].startswith("Bad Request: malformed HTTP request")
+
+
+def _pipelined(port: int, data: bytes) -> list[bytes]:
+    """The status codes of every answer to `data`, sent in one write on one connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)  # each answer follows the last body
+
+
+def _get(target: bytes, *extra: bytes) -> bytes:
+    token = f"{TOKEN_HEADER[0]}: {TOKEN_HEADER[1]}".encode()
+    return b"\r\n".join([b"GET " + target + b" HTTP/1.1", b"Host: x", token, *extra]) + b"\r\n\r\n"
+
+
+def test_a_pipelined_head_is_counted_alone(mock_server: RunningMock) -> None:
+    """Heads that follow other requests in one read are held to the limit on their own:
+    the requests before them in that read are not part of their size (they counted, and
+    120 small GETs before a 20 KB head made it a 431 and dropped the rest)."""
+    small, big = _get(b"/api/v1/me.json"), _get(b"/api/v1/me.json", b"X-Pad: " + b"a" * 20_000)
+    statuses = _pipelined(
+        _port(mock_server), small * 120 + big + small * 300 + _get(b"/api/v1/me.json", b"Connection: close")
+    )
+    assert statuses == [b"200"] * 422
+
+
+def test_a_pipelined_head_over_the_limit_is_still_refused(mock_server: RunningMock) -> None:
+    small, too_big = _get(b"/api/v1/me.json"), _get(b"/api/v1/me.json", b"X-Pad: " + b"a" * 40_000)
+    assert _pipelined(_port(mock_server), small * 3 + too_big + small) == [b"200"] * 3 + [b"431"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([TOKEN_HEADER], 200),
+        ([], 401),
+    ],
+    ids=["with-token", "without"],
+)
+def test_a_websocket_upgrade_is_a_plain_request(
+    mock_server: RunningMock, headers: list[tuple[str, str]], status: int
+) -> None:
+    """The API has no WebSocket: the request is answered as any other, in the API's JSON
+    (with the websockets library installed, uvicorn answered it with a text/plain 403 or 400)."""
+    upgrade = [("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
+    key = ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+    response = raw_request(mock_server.root_url, "GET", "/api/v1/patients/4821", [*headers, *upgrade, key])
+    assert response.status == status, response.body[:200]
+    if status == 200:
+        assert response.json()["data"]["id"] == 4821
+    else:
+        assert_error_shape(status, response.json())
