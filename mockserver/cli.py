@@ -301,6 +301,9 @@ def _server_options(args: argparse.Namespace) -> dict[str, Any]:
         "date_header": True,
         "lifespan": "on",
         "timeout_graceful_shutdown": args.shutdown_timeout,
+        # The API has no WebSocket: an Upgrade is served as a plain request, in the API's
+        # shape (with a WebSocket library installed, uvicorn answered it in text/plain).
+        "ws": "none",
     }
 
 

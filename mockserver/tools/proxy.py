@@ -275,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level,
             server_header=False,
             http=http_protocol(MAX_HEAD_BYTES),
+            ws="none",  # as the mock (cli.py): an Upgrade is a plain request
             timeout_graceful_shutdown=5,
         )
     print(report.summary(), flush=True)
