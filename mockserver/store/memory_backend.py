@@ -347,6 +347,7 @@ class MemoryBackend:
             if document is None:
                 store = self.fixture_store()
                 state_file.write(Change(replace=export_state(store)))
+                state_file.checkpoint()
                 logger.info("created the state file %s from the fixtures", path)
             else:
                 # What the file holds was checked when it was written; a large store loads fast.

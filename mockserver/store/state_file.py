@@ -24,6 +24,8 @@ What it guarantees:
   by this module, with O_CREAT|O_EXCL|O_NOFOLLOW, before SQLite opens them; a
   state file or log that is a symbolic link is refused; a temp file left by a
   killed migration is removed at start.
+* A state file of another format, or without its tables or its "complete"
+  marker while it holds data, is refused before anything is written to it.
 * A state file in the kit's earlier JSON format is migrated in place (the
   JSON is kept beside it as `<name>.bak`, by a hard link).
 """
@@ -53,6 +55,7 @@ APPLICATION_ID = 0x444E5441
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-journal", "-shm")
+_TABLES = ("accounts", "tokens", "patients")  # what a state holds (and meta, what the file says of it)
 _NEW_FILE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, record BLOB NOT NULL);
@@ -174,21 +177,24 @@ class StateFile:
             db.execute("PRAGMA locking_mode=EXCLUSIVE")
             db.execute("BEGIN IMMEDIATE")  # takes the lock now, so a second mock fails here
             application_id = db.execute("PRAGMA application_id").fetchone()[0]
-            tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if application_id not in (0, APPLICATION_ID) or (application_id == 0 and tables):
                 raise FixtureError(f"{path}: a SQLite database that is not a dentare-mock state file")
+            if application_id == APPLICATION_ID:
+                _check_format(path, db.execute("PRAGMA user_version").fetchone()[0], tables)
             db.execute("COMMIT")
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise FixtureError(f"{path}: the state file cannot use a write-ahead log (journal mode {mode})")
             # FULL: each commit fsyncs the log, so it survives a power cut, not only a crash.
             db.execute("PRAGMA synchronous=FULL")
-            db.execute("BEGIN IMMEDIATE")
-            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                db.execute(statement)
-            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
-            db.execute("COMMIT")
+            if application_id == 0:  # a new file (a state file is written only once it is checked)
+                db.execute("BEGIN IMMEDIATE")
+                for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={FORMAT_VERSION}")
+                db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             db.close()
             if "locked" in str(exc):
@@ -210,6 +216,11 @@ class StateFile:
         """The stored state as a document, or None for a new (never written) file."""
         try:
             if self._meta("initialized") is None:
+                if any(self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() for table in _TABLES):
+                    raise FixtureError(
+                        f"{self.path}: the state file holds data but was never marked complete (damaged or "
+                        "edited by hand?); it is left as it is: give another --state-file, or remove this one"
+                    )
                 return None
             accounts = {
                 account_id: {**orjson.loads(record), "tokens": []}
@@ -264,7 +275,7 @@ class StateFile:
 
     def _replace(self, document: Mapping[str, Any]) -> None:
         db = self._db
-        for table in ("accounts", "tokens", "patients"):
+        for table in _TABLES:
             db.execute(f"DELETE FROM {table}")  # fixed table names, never input
         accounts, tokens = [], []
         for account in document.get("accounts", []):
@@ -279,6 +290,14 @@ class StateFile:
         )
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('initialized', '1')")
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file, so the file alone holds what was
+        written so far (after it is created: it says it is a state file without its log)."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            logger.warning("cannot checkpoint %s (its log keeps the writes): %s", self.path, exc)
+
     def _meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
@@ -292,6 +311,19 @@ class StateFile:
             raise NotSaved(f"{self.path} was removed while the mock was running") from None
         if (info.st_dev, info.st_ino) != self._inode:
             raise NotSaved(f"{self.path} was replaced while the mock was running")
+
+
+def _check_format(path: Path, version: int, tables: set[str]) -> None:
+    """A state file of this format, whole; FixtureError otherwise, the file untouched."""
+    if version != FORMAT_VERSION:
+        newer = "newer than" if version > FORMAT_VERSION else "other than"
+        raise FixtureError(
+            f"{path}: a state file of format {version}, {newer} this dentare-mock's ({FORMAT_VERSION}); "
+            "it is left as it is: open it with the dentare-mock that wrote it, or give another --state-file"
+        )
+    missing = sorted({*_TABLES, "meta"} - tables)
+    if missing:
+        raise FixtureError(f"{path}: a damaged state file (no table {', '.join(missing)}); it is left as it is")
 
 
 @contextlib.contextmanager

@@ -443,6 +443,54 @@ def test_a_database_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
     assert run.returncode == 2 and "Traceback" not in run.stderr
 
 
+def _created_then_killed(folder: Path) -> Path:
+    """A state file the mock created from the fixtures, one POST in it, then a SIGKILL."""
+    state = folder / "state.db"
+    with serve("--state-file", str(state)) as mock:
+        mock.create("Kept")
+        mock.kill()
+    return state
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("PRAGMA user_version = 7", "a state file of format 7, newer than this dentare-mock's (1)"),
+        ("DELETE FROM meta", "holds data but was never marked complete"),
+        ("DROP TABLE tokens", "a damaged state file (no table tokens)"),
+    ],
+    ids=["newer-format", "no-marker", "missing-table"],
+)
+def test_a_state_file_the_mock_cannot_read_whole_is_refused_and_left_as_it_is(
+    tmp_path: Path, damage: str, message: str
+) -> None:
+    """Before, each of these started: a newer format was rewritten as format 1, a file
+    without its marker was replaced by the fixtures, a missing table was created."""
+    state = _created_then_killed(tmp_path)
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute(damage)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = state.read_bytes()
+    run = run_cli("--port", str(free_port()), "--state-file", str(state))
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr and "Traceback" not in run.stderr
+    assert state.read_bytes() == before, "a refused file is left byte for byte as it was"
+
+
+def test_a_new_state_file_says_what_it_is_without_its_log(tmp_path: Path) -> None:
+    """Right after the mock creates it, the file alone (copied without its -wal, after a
+    SIGKILL) is a state file holding the fixtures; before, it was an empty database there,
+    which a start read as new."""
+    state = _created_then_killed(tmp_path)
+    copy = tmp_path / "copy" / "state.db"
+    copy.parent.mkdir()
+    copy.write_bytes(state.read_bytes())
+    with contextlib.closing(sqlite3.connect(copy)) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x444E5441
+        assert db.execute("SELECT value FROM meta WHERE key = 'initialized'").fetchone() == ("1",)
+        assert db.execute("SELECT count(*) FROM patients").fetchone()[0] == 215  # the fixtures; the POST is in the log
+
+
 def test_a_state_file_in_a_missing_folder_exits_2(tmp_path: Path) -> None:
     run = run_cli("--state-file", str(tmp_path / "nope" / "state.db"))
     assert run.returncode == 2
