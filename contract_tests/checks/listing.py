@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .._types import JsonObject
 from ..context import RunContext
 from ..registry import check
 from ..transport import Exchange
@@ -88,14 +89,16 @@ def search_fields(ctx: RunContext) -> None:
 def search_existing(ctx: RunContext) -> None:
     first, meta = ctx.expect.listing(ctx.api.list(per_page=10))
     last, _ = ctx.expect.listing(ctx.api.list(per_page=10, page=ctx.api.last_page(meta["total"], 10)))
-    for item in [i for i in first[:1] + last[-6:] if not ctx.tracker.ours(i["id"])][:4]:
-        patient = ctx.expect.patient(ctx.api.get(item["id"]))
+    sampled = [i for i in first[:1] + last[-6:] if not ctx.tracker.ours(i["id"])][:4]
+    patients = [ctx.expect.patient(ctx.api.get(item["id"])) for item in sampled]
+    patients += _id_holders(ctx, {p["id"] for p in patients})
+    for patient in patients:
         pid = patient["id"]
         searches: list[dict[str, Any]] = []
         for field in ("first_name", "last_name", "email", "personal_no"):
             if isinstance(patient.get(field), str) and patient[field].strip():
                 searches.append({"q": patient[field]})
-        for field in ("email", "personal_no", "external_id", "legacy_id"):
+        for field in ("email", "personal_no", *_ID_FILTERS):
             if field in ctx.facts.string_filters and isinstance(patient.get(field), str) and patient[field].strip():
                 searches.append({field: patient[field]})
         if isinstance(patient.get("phone_e164"), str):
@@ -103,6 +106,35 @@ def search_existing(ctx: RunContext) -> None:
         for params in searches:
             ids = ctx.api.all_ids(**params)  # every page: a common name may match more than one holds
             ctx.expect.that(pid in ids, f"patient {pid} found by its own value {params}", f"{len(ids)} other ids")
+            for field in set(params) & set(_ID_FILTERS):  # "narrow the result set": how exactly is not said
+                value = params[field].casefold()
+                outside = {p["id"] for p in patients if value not in str(p.get(field) or "").casefold()}
+                listed = sorted(outside & set(ids))
+                ctx.expect.that(
+                    not listed, f"no patient without {field} {params[field]!r} listed for it", f"ids {listed}"
+                )
+
+
+#: Filters by an id from elsewhere: "Pass any of these to narrow the result set." A list
+#: item need not show them, so their holders are found by reading patients one by one.
+_ID_FILTERS = ("external_id", "legacy_id")
+_HOLDER_READS = 40
+
+
+def _id_holders(ctx: RunContext, known: set[int]) -> list[JsonObject]:
+    """A patient of the first page holding each of `_ID_FILTERS`, if one of the first
+    `_HOLDER_READS` does (besides those `known`)."""
+    data, _ = ctx.expect.listing(ctx.api.list(per_page=ctx.facts.per_page[2]))
+    wanted, found = set(_ID_FILTERS), []
+    for item in [i for i in data if i["id"] not in known and not ctx.tracker.ours(i["id"])][:_HOLDER_READS]:
+        if not wanted:
+            break
+        patient = ctx.expect.patient(ctx.api.get(item["id"]))
+        holds = {f for f in wanted if isinstance(patient.get(f), str) and patient[f].strip()}
+        if holds:
+            wanted -= holds
+            found.append(patient)
+    return found
 
 
 @check("each filter finds its patient, and filters and q combine with AND", writes=True)
@@ -123,7 +155,11 @@ def filters_and(ctx: RunContext) -> None:
         ({"email": one_values["email"], "personal_no": one_values["personal_no"]}, [a], None),
         ({"email": one_values["email"], "personal_no": two_values["personal_no"]}, [], None),
         ({"external_id": one["external_id"], "phone": _digits(two_values["phone"])[-6:]}, [], None),
-        ({"email": f"x{one_values['email']}"}, [], None),  # exact, not partial
+        # "Exact email match", not partial:
+        ({"email": f"x{one_values['email']}"}, [], None),
+        ({"email": one_values["email"][1:]}, [], None),
+        ({"email": one_values["email"].partition("@")[0]}, [], None),
+        ({"email": one_values["email"].partition("@")[2]}, [], None),
     ]
     for params, exactly, contains in cases:
         ids, exchange = _ids(ctx, **params)

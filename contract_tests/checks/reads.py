@@ -12,6 +12,7 @@ from .._types import JsonObject
 from ..context import RunContext
 from ..registry import check
 from ..transport import Exchange
+from .schema import VALID_PHONES, is_phone_field
 
 __all__: list[str] = []
 
@@ -37,7 +38,7 @@ def get_record(ctx: RunContext) -> None:
         ctx.expect.that(patient["id"] == sample["id"], f"patient {sample['id']}", patient["id"], exchange)
         _shaped_like(ctx, patient, keys, "Patient", "the record", exchange)
         ctx.expect.that(
-            exchange.content_type.split(";")[0].strip() == "application/json",
+            exchange.content_type.split(";")[0].strip().lower() == "application/json",  # case-insensitive (RFC 9110)
             "Content-Type: application/json",
             exchange.content_type,
             exchange,
@@ -61,7 +62,7 @@ def expansion_fields(ctx: RunContext) -> None:
     writable = [name for name in expansion if name in ctx.facts.writable]
     # Plain text fields: a value every alternative stores (an enum, as the profile may decide one, is left out).
     values = {
-        name: f"Contract {name}"
+        name: VALID_PHONES[0] if is_phone_field(name) else f"Contract {name}"  # a server may check a phone
         for name in writable
         if ctx.facts.field(name).type == "string" and not ctx.facts.field(name, decided=True).enum
     }

@@ -34,9 +34,23 @@ from ..context import RunContext
 from ..registry import check
 from ..transport import Exchange
 
-__all__ = ["example_database", "hypothesis_settings", "make_safe", "schemathesis_schema", "selected_checks"]
+__all__ = [
+    "example_database",
+    "hypothesis_settings",
+    "is_phone_field",
+    "make_safe",
+    "schemathesis_schema",
+    "selected_checks",
+]
 
 VALID_PHONES = ["+355691234567", "+38970123456", "+38344123456"]
+
+
+def is_phone_field(name: str) -> bool:
+    """`phone`, and a field such as `emergency_contact_phone` a server may validate as one."""
+    return name == "phone" or name.endswith("_phone")
+
+
 _VALID_REGIONS = ["AL", "MK", "XK", "al", "mk"]
 #: What the guide supports against any correct target.
 _GUIDE_CHECKS = (

@@ -7,6 +7,7 @@ search or filters: "The API never leaks data across accounts."
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -41,9 +42,16 @@ def _not_found(ctx: RunContext, exchange: Exchange, what: str) -> None:
 
 
 def _same_answer(ctx: RunContext, theirs: Exchange, nobody: Exchange, what: str) -> None:
-    """The same status and body as for an id that names nobody (ids in the words aside)."""
+    """The same status and body as for an id that names nobody: the same fields, and the
+    same words in the guide's error fields (ids in them aside). Other fields may hold
+    what differs on every answer (a request id)."""
+    said_in = ctx.facts.guide.schema("ValidationError")["properties"]  # `error`, and a 422's `errors`
 
     def words(exchange: Exchange) -> Any:
+        body = exchange.json()
+        if isinstance(body, dict):
+            said = {key: body[key] for key in said_in if key in body}
+            return sorted(body), re.sub(r"\d+", "<id>", json.dumps(said, sort_keys=True))
         return re.sub(r"\d+", "<id>", exchange.content.decode("utf-8", "replace"))
 
     ctx.expect.that(
@@ -124,7 +132,7 @@ def list_isolation(ctx: RunContext) -> None:
             queries.append({field: probe[field]})
     for params in queries:
         exchange = ctx.api.list(other, per_page=ctx.facts.per_page[2], **params)
-        data, _ = ctx.expect.listing(exchange)
+        data, meta = ctx.expect.listing(exchange)
         leaked = sorted({item["id"] for item in data} & (mine | {probe["id"]}))
         ctx.expect.that(
             not leaked,
@@ -132,3 +140,10 @@ def list_isolation(ctx: RunContext) -> None:
             f"A's ids {leaked[:10]}",
             exchange,
         )
+        if len(data) < meta["per_page"]:  # the whole answer on this page: its total counts only what it lists
+            ctx.expect.that(
+                meta["total"] == len(data),
+                f"account B's meta.total for {params} counts only B's {len(data)} patients listed",
+                f"meta.total {meta['total']}",
+                exchange,
+            )

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, run_state_machine_as_test
 from hypothesis.stateful import rule as transition
 from schemathesis.core.failures import FailureGroup
 
@@ -22,7 +22,15 @@ from .._types import JsonObject
 from ..context import RunContext
 from ..registry import check
 from ..transport import Exchange
-from .schema import VALID_PHONES, auth_headers, hypothesis_settings, make_safe, schemathesis_schema, selected_checks
+from .schema import (
+    VALID_PHONES,
+    auth_headers,
+    hypothesis_settings,
+    is_phone_field,
+    make_safe,
+    schemathesis_schema,
+    selected_checks,
+)
 
 __all__: list[str] = []
 
@@ -90,7 +98,10 @@ def links(ctx: RunContext) -> None:
 
 
 def _field_strategies(ctx: RunContext) -> dict[str, st.SearchStrategy[Any]]:
-    """Values for the writable fields that every alternative stores as sent."""
+    """Values for the writable fields that every alternative, and any stricter server the
+    guide allows, stores as sent: a real phone in a phone field, dates in the past (a server
+    may refuse a birthdate to come), a personal number as an ID card prints it (one may store
+    it upper-cased), a doctor id the target already holds (one may check it exists)."""
     text = st.text(
         st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp", "Zs")), min_size=1, max_size=24
     )
@@ -101,20 +112,32 @@ def _field_strategies(ctx: RunContext) -> dict[str, st.SearchStrategy[Any]]:
         null = st.none() if found.nullable else st.nothing()
         if field in ("external_id", "phone_country", "is_active"):
             continue  # the tag; a derived value; archived by its own transition
-        if field == "phone":
+        if is_phone_field(field):
             value: st.SearchStrategy[Any] = st.sampled_from(VALID_PHONES)
+        elif field == "personal_no":
+            value = st.from_regex(r"[A-Z0-9]{4,13}", fullmatch=True)
+        elif field == "preferred_doctor_id":
+            value = st.sampled_from(doctors) if (doctors := _doctor_ids(ctx)) else st.nothing()
         elif decided.enum or found.enum:
             value = st.sampled_from(list(decided.enum or found.enum or ()))
         elif found.format == "email":
             value = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True).map(lambda s: f"{s}@example.com")
         elif found.format == "date":
-            value = st.dates(dt.date(1900, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat)
+            value = st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)).map(dt.date.isoformat)
         elif found.type == "integer":
             value = st.integers(1, 2**31 - 1)
         else:
             value = text
         out[field] = value | null
     return out
+
+
+def _doctor_ids(ctx: RunContext, reads: int = 10) -> list[int]:
+    """The preferred doctors of the main account's first patients (read one by one: a
+    list item need not show them)."""
+    data, _ = ctx.expect.listing(ctx.api.list(per_page=reads))
+    patients = [ctx.expect.patient(ctx.api.get(item["id"])) for item in data]
+    return sorted({p["preferred_doctor_id"] for p in patients if type(p.get("preferred_doctor_id")) is int})
 
 
 @check(
@@ -155,8 +178,16 @@ def two_accounts(ctx: RunContext) -> None:
             super().__init__()
             self.model: dict[int, tuple[int, JsonObject]] = {}
 
+        # A patient from the first step on, so each step of a short run can update, read or intrude.
+        @initialize(target=active, owner=st.sampled_from([0, 1]), body=create_body)
+        def first(self, owner: int, body: JsonObject) -> int:
+            return self._new(owner, body)
+
         @transition(target=active, owner=st.sampled_from([0, 1]), body=create_body)
         def create(self, owner: int, body: JsonObject) -> int:
+            return self._new(owner, body)
+
+        def _new(self, owner: int, body: JsonObject) -> int:
             exchange = ctx.api.create(tokens[owner], **body)
             got = ctx.expect.patient(exchange, 201)
             tagged = exchange.sent_json()

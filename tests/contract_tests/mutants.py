@@ -624,3 +624,119 @@ def _lang_renames(accounts: Accounts) -> Handler:
         return response
 
     return handle
+
+
+def _live_like(accounts: Accounts, token: str, alike: Callable[[str, str], bool]) -> str | None:
+    """The live token `token` is taken for by a lookup that finds it `alike`, unless it is that token."""
+    for tokens in accounts.live.values():
+        for live in tokens:
+            if token != live and alike(token, live):
+                return live
+    return None
+
+
+@mutant("auth_token_case_insensitive", "auth.unknown_token", "the token is looked up ignoring case (a `_ci` column)")
+def _token_case_insensitive(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        live = _live_like(accounts, request.token or "", lambda sent, live: sent.lower() == live.lower())
+        return await call(app, _auth(request, f"Bearer {live}") if live else request)
+
+    return handle
+
+
+@mutant("auth_token_prefix", "auth.unknown_token", "a token is found by its start (`LIKE 'sent%'`)")
+def _token_prefix(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        live = _live_like(accounts, request.token or "", lambda sent, live: len(sent) >= 8 and live.startswith(sent))
+        return await call(app, _auth(request, f"Bearer {live}") if live else request)
+
+    return handle
+
+
+@mutant("scoping_total_counts_others", "scoping.list_isolation", "a filtered list's meta.total counts every account")
+def _total_counts_others(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        filtered = set(request.query) - {"page", "per_page", "fields", "lang", "is_active"}
+        if _is_list(request) and response.status == 200 and filtered:
+            body = response.json()
+            for token in accounts.others(request.token):
+                other = (await call(app, _auth(request, f"Bearer {token}"))).json()
+                body["meta"]["total"] += (other or {}).get("meta", {}).get("total", 0)
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("listing_email_filter_partial", "listing.filters_and", "the email filter matches part of an email (ILIKE)")
+def _email_partial(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        email = request.query.get("email")
+        if not (_is_list(request) and email and "q" not in request.query):
+            return await call(app, request)
+        query = {k: v for k, v in request.query.items() if k != "email"}
+        response = await call(app, replace(request, query={**query, "q": email}))
+        body = response.json()
+        if response.status == 200:
+            body["data"] = [i for i in body["data"] if email.casefold() in (i.get("email") or "").casefold()]
+            body["meta"]["total"] = len(body["data"])
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("listing_legacy_id_ignored", "listing.search_existing", "the legacy_id filter is ignored")
+def _legacy_id_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and "legacy_id" in request.query:
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "legacy_id"})
+        return await call(app, request)
+
+    return handle
+
+
+def _with_body(request: Request, change: Callable[[dict[str, Any]], None]) -> Request:
+    body = request.json()
+    if request.method in ("POST", "PATCH") and isinstance(body, dict):
+        change(body)
+        request = replace(request, body=json.dumps(body, ensure_ascii=False).encode())
+    return request
+
+
+@mutant("writes_is_active_on_create_ignored", "writes.create_patient", "a create's is_active is not permitted")
+def _is_active_on_create_ignored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.method == "POST":
+            request = _with_body(request, lambda body: body.pop("is_active", None))
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("writes_patch_refuses_charset", "writes.utf8_round_trip", "a PATCH with `; charset=utf-8` is a 415")
+def _patch_refuses_charset(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if request.method == "PATCH" and "charset" in request.headers.get("content-type", ""):
+            response = Response(415, {"content-type": "application/json"})
+            response.set_json({"error": "Unsupported Media Type"})
+            return response
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("writes_lenient_dates", "writes.invalid_on_create", "a date as 15.05.1990 or 1990/05/15 is read, not refused")
+def _lenient_dates(accounts: Accounts) -> Handler:
+    def as_iso(body: dict[str, Any]) -> None:
+        for key, value in body.items():
+            if isinstance(value, str) and (found := re.fullmatch(r"(\d\d)\.(\d\d)\.(\d{4})", value)):
+                body[key] = f"{found[3]}-{found[2]}-{found[1]}"
+            elif isinstance(value, str) and re.fullmatch(r"\d{4}/\d\d/\d\d", value):
+                body[key] = value.replace("/", "-")
+
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        return await call(app, _with_body(request, as_iso))
+
+    return handle

@@ -1,20 +1,33 @@
 """No false alarm on what production servers add around a correct answer:
-more fields in a list's `meta`, in error bodies and in the user (the guide
-does not say no other field may come: the extra_fields decision point),
-`charset=utf-8` in the content type, gzip, and headers the guide never
-mentions. The default run passes and reports only extra_fields; --strict
-fails on exactly that point.
+more fields in a list's `meta`, in error bodies (a request id, new on every
+answer), in the user and in each patient (a `lock_version` that every update
+moves; the guide does not say no other field may come: the extra_fields
+decision point), a `sgid` signed anew on every answer ("safe to ignore"),
+`charset=UTF-8` and a media type in capitals in the content type, gzip, and
+headers the guide never mentions. The default run passes and reports only
+extra_fields; --strict fails on exactly that point.
+
+Nor on the checks a stricter server makes beyond the guide's (a preferred
+doctor that must exist, no birthdate to come, an emergency contact's phone
+checked as a phone, a personal number stored upper-cased): the default run
+passes.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
+import secrets
 import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from starlette.middleware.gzip import GZipMiddleware
 
-from .asgi_tools import ASGIApp, Response, collect, send_response
+from .asgi_tools import ASGIApp, Mutant, Request, Response, call, collect, send_response
 from .conftest import ContractRun, mock_app, run_contract, serve
 from .mutants import Accounts
 
@@ -33,32 +46,67 @@ class Dressed:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.lock_versions: dict[int, int] = {}  # patient id -> updates answered
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         response = await collect(self.app, scope, receive)
-        _dress(response)
+        if scope["method"] == "PATCH" and response.status == 200:
+            patient_id = int(scope["path"].rsplit("/", 1)[1])
+            self.lock_versions[patient_id] = self.lock_versions.get(patient_id, 0) + 1
+        self._dress(response)
         await send_response(send, response)
 
+    def _dress(self, response: Response) -> None:
+        body = response.json()
+        if isinstance(body, dict):
+            data = body.get("data")
+            for patient in data if isinstance(data, list) else [data] if isinstance(data, dict) else []:
+                patient["lock_version"] = self.lock_versions.get(patient["id"], 0)  # Rails' optimistic locking
+            if isinstance(body.get("meta"), dict):
+                meta = body["meta"]
+                meta["total_pages"] = -(-meta["total"] // max(meta["per_page"], 1))
+            elif "sgid" in body:  # the user of /me.json: signed anew (with an expiry) on every answer
+                body["sgid"] = f"{secrets.token_urlsafe(24)}--{secrets.token_hex(20)}"
+                body["served_at"] = time.time_ns()
+            elif isinstance(body.get("error"), str):
+                body["request_id"] = str(uuid.uuid4())
+            response.set_json(body)
+        if response.headers.get("content-type") == "application/json":
+            response.headers["content-type"] = "Application/JSON; charset=UTF-8"
+        response.headers.update(PRODUCTION_HEADERS)
 
-def _dress(response: Response) -> None:
-    body = response.json()
-    if isinstance(body, dict):
-        if isinstance(body.get("meta"), dict):
-            meta = body["meta"]
-            meta["total_pages"] = -(-meta["total"] // max(meta["per_page"], 1))
-            response.set_json(body)
-        elif "sgid" in body:  # the user of /me.json, with a field that changes on every answer
-            body["served_at"] = time.time_ns()
-            response.set_json(body)
-        elif isinstance(body.get("error"), str):
-            body["request_id"] = PRODUCTION_HEADERS["x-request-id"]
-            response.set_json(body)
-    if response.headers.get("content-type") == "application/json":
-        response.headers["content-type"] = "application/json; charset=utf-8"
-    response.headers.update(PRODUCTION_HEADERS)
+
+#: The fixtures' doctors: a stricter server's `preferred_doctor_id` must name one.
+DOCTORS = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 24, 25, 31, 33, 34, 35})
+
+
+async def stricter(app: ASGIApp, request: Request) -> Response:
+    """A server that checks more than the guide says on a write, answering in the
+    guide's 422 shape, and stores a personal number upper-cased."""
+    body = request.json()
+    if request.method not in ("POST", "PATCH") or not isinstance(body, dict):
+        return await call(app, request)
+    errors: dict[str, list[str]] = {}
+    doctor = body.get("preferred_doctor_id")
+    if doctor is not None and doctor not in DOCTORS:
+        errors["preferred_doctor_id"] = ["must exist"]
+    birthdate = body.get("birthdate")
+    if isinstance(birthdate, str) and birthdate > datetime.date.today().isoformat():
+        errors["birthdate"] = ["can't be in the future"]
+    phone = body.get("emergency_contact_phone")
+    if isinstance(phone, str) and not re.fullmatch(r"\+?[0-9 ()-]{6,20}", phone):
+        errors["emergency_contact_phone"] = ["is invalid"]
+    if errors:
+        response = Response(422, {"content-type": "application/json"})
+        response.set_json({"error": "Validation failed", "errors": errors})
+        return response
+    if isinstance(body.get("personal_no"), str):
+        body["personal_no"] = body["personal_no"].upper()
+        request = replace(request, body=json.dumps(body, ensure_ascii=False).encode())
+    return await call(app, request)
 
 
 def _detail(run: ContractRun) -> str:
@@ -77,3 +125,9 @@ def test_a_correct_target_dressed_for_production_passes(accounts: Accounts, tmp_
     assert "differs from the kit's decisions: 1 of" in default.stdout, _detail(default)
     assert "  extra_fields: " in default.stdout, _detail(default)
     assert strict.code == 1 and strict.failed == {"decided.extra_fields"}, _detail(strict)
+
+
+def test_a_stricter_correct_target_passes(accounts: Accounts, tmp_path: Path) -> None:
+    with serve(Mutant(mock_app(), stricter)) as base_url:
+        run = run_contract(base_url, accounts, "--quick", "--seed", "4821", tmp_path=tmp_path)
+    assert run.code == 0, _detail(run)
