@@ -23,7 +23,7 @@ Problems are 422 messages under the place they are in the document:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dentare_spec import ApiSpec, object_shape
@@ -65,10 +65,25 @@ class StateCheck:
         self._max_id = int(spec.operation("getPatient").parameter("id").schema.get("maximum", 2**63 - 1))
 
     def records(self, document: Any, source: str) -> None:
-        """Each patient's fields known (a stored field of the spec's `Patient`) and its
+        """Each account's, user's and token's values of the type they are kept as, and
+        each patient's fields known (a stored field of the spec's `Patient`) and its
         writable ones valid as a POST body, before the loader reads them."""
+        accounts = document.get("accounts") if isinstance(document, Mapping) else None
         patients = document.get("patients") if isinstance(document, Mapping) else None
         errors: dict[str, list[str]] = {}
+        for index, raw in enumerate(accounts if isinstance(accounts, list) else ()):
+            place = self._kinds(raw, f"accounts[{index}]", "accounts", _ACCOUNT, errors)
+            if place is None:
+                continue
+            for part, kinds in (("users", _USER), ("tokens", _TOKEN)):
+                listed = raw.get(part, [])
+                if not isinstance(listed, list):
+                    _add(errors, place, part, [messages.INVALID])
+                    continue
+                for n, item in enumerate(listed):
+                    at = self._kinds(item, f"{place}.{part}[{n}]", f"{place}.{part}", kinds, errors)
+                    if at is not None and part == "tokens" and not (item.get("token") or item.get("token_sha256")):
+                        _add(errors, at, "token_sha256", [messages.BLANK])  # the secret, or its hash
         for index, raw in enumerate(patients if isinstance(patients, list) else ()):
             if not isinstance(raw, Mapping):
                 _add(errors, f"patients[{index}]", messages.BASE, [messages.NOT_AN_OBJECT])
@@ -76,6 +91,9 @@ class StateCheck:
             place = _patient_place(raw, index)
             for name in raw.keys() - self._stored:
                 _add(errors, place, str(name), [messages.NOT_PERMITTED])
+            for name in ("created_at", "updated_at"):  # written out as the API answers them
+                if name in raw and not isinstance(raw[name], str):
+                    _add(errors, place, name, [messages.INVALID])
             try:
                 self._request.body({name: raw[name] for name in self._writable if name in raw})
             except ValidationFailed as refused:
@@ -83,6 +101,23 @@ class StateCheck:
                     _add(errors, place, field, found)
         if errors:
             raise InvalidState(source, errors)
+
+    def _kinds(
+        self, raw: Any, at: str, within: str, kinds: Mapping[str, _Kind], errors: dict[str, list[str]]
+    ) -> str | None:
+        """Where `raw` is (by its id when it has a valid one), once each of its `kinds` is
+        checked; None when it is not an object."""
+        if not isinstance(raw, Mapping):
+            _add(errors, at, messages.BASE, [messages.NOT_AN_OBJECT])
+            return None
+        place = f"{within}[id={raw['id']}]" if _id_ok(raw.get("id"), self._max_id) else at
+        for name, (required, ok) in kinds.items():
+            if name not in raw:
+                if required:
+                    _add(errors, place, name, [messages.BLANK])
+            elif not ok(raw[name], self._max_id):
+                _add(errors, place, name, [messages.INVALID])
+        return place
 
     def loaded(self, store: Store, source: str) -> None:
         """Every stored value as the API would answer it."""
@@ -157,6 +192,43 @@ class StateCheck:
             _add(errors, place, "revoked", [messages.INVALID])
         if not _writes_out(token.created_at):
             _add(errors, place, "created_at", [messages.INVALID])
+
+
+#: (required, valid(value, largest id)) for a value of a state document's accounts, users and
+#: tokens, checked before they are loaded; what they may hold beyond their type, after.
+_Kind = tuple[bool, Callable[[Any, int], bool]]
+
+
+def _is_text(value: Any, _: int) -> bool:
+    return isinstance(value, str)
+
+
+def _is_text_or_null(value: Any, _: int) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_id(value: Any, largest: int) -> bool:
+    return _id_ok(value, largest)
+
+
+_ACCOUNT: dict[str, _Kind] = {"id": (True, _is_id), "name": (True, _is_text), "country": (False, _is_text_or_null)}
+_USER: dict[str, _Kind] = {
+    "id": (True, _is_id),
+    "name": (True, _is_text),
+    "email": (False, _is_text_or_null),
+    "role": (False, _is_text),
+    "avatar_url": (False, _is_text_or_null),
+}
+_TOKEN: dict[str, _Kind] = {
+    "id": (True, _is_id),
+    "user_id": (True, _is_id),
+    "name": (True, _is_text),
+    "token": (False, _is_text),
+    "token_sha256": (False, _is_text),
+    "hint": (False, _is_text_or_null),
+    "revoked": (False, lambda value, _: isinstance(value, bool)),
+    "created_at": (False, _is_text_or_null),
+}
 
 
 def _add(errors: dict[str, list[str]], place: str, field: str, found: list[str]) -> None:

@@ -66,16 +66,22 @@ def load_document(store: Store, document: Mapping[str, Any], *, source: str = "s
         raise FixtureError(f"{source}: {exc}") from None
     except Missing:
         raise FixtureError(f"{source}: {where}a patient belongs to an account the document does not define") from None
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise FixtureError(f"{source}: {where}{type(exc).__name__}: {exc}") from None
+    except KeyError as exc:
+        raise FixtureError(f"{source}: {where}{exc} is missing") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FixtureError(f"{source}: {where}{exc}") from None
 
 
 def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
-    account = Account(id=int(raw["id"]), name=str(raw["name"]), country=raw.get("country"))
+    # Values are taken as they are, not converted: a document's wrong types are refused by
+    # its check (api/state_check.py), where `str(None)` would have made a name "None".
+    account = Account(id=raw["id"], name=raw["name"], country=raw.get("country"))
     for user in raw.get("users", []):
-        account.users[int(user["id"])] = User(
-            id=int(user["id"]),
-            name=str(user["name"]),
+        if user["id"] in account.users:
+            raise ValueError(f"user id {user['id']} is already taken")
+        account.users[user["id"]] = User(
+            id=user["id"],
+            name=user["name"],
             email=user.get("email"),
             role=user.get("role", "admin"),
             avatar_url=user.get("avatar_url"),
@@ -83,15 +89,17 @@ def _load_account(store: Store, raw: Mapping[str, Any]) -> None:
     store.add_account(account)
     for token in raw.get("tokens", []):
         secret = token.get("token")
+        if secret is not None and not isinstance(secret, str):
+            raise ValueError(f"token {token.get('id')!r}: its secret is not a string")
         store.add_token(
             Token(
-                id=int(token["id"]),
+                id=token["id"],
                 account_id=account.id,
-                user_id=int(token["user_id"]),
-                name=str(token["name"]),
-                token_sha256=hash_token(secret) if secret else str(token["token_sha256"]),
+                user_id=token["user_id"],
+                name=token["name"],
+                token_sha256=hash_token(secret) if secret else token["token_sha256"],
                 created_at=parse_timestamp(token["created_at"]) if token.get("created_at") else 0,
-                revoked=bool(token.get("revoked", False)),
+                revoked=token.get("revoked", False),
                 hint=token.get("hint") or (secret[:8] if secret else ""),
             )
         )

@@ -70,6 +70,8 @@ class Store:
 
     def add_account(self, account: Account) -> None:
         with self._lock:
+            if account.id in self._accounts:
+                raise ValueError(f"account id {account.id} is already taken")
             self._accounts[account.id] = account
             self._patients.setdefault(account.id, AccountPatients()).version = next_version()  # its users may differ
 
@@ -84,6 +86,11 @@ class Store:
 
     def add_token(self, token: Token) -> None:
         with self._lock:
+            if token.id in self._tokens:
+                raise ValueError(f"token id {token.id} is already taken")
+            holder = self._token_by_hash.get(token.token_sha256)
+            if holder is not None:
+                raise ValueError(f"token {token.id} has the secret of token {holder.id}")
             self._tokens[token.id] = token
             self._token_by_hash[token.token_sha256] = token
             self._next_token_id = max(self._next_token_id, token.id + 1)
@@ -129,16 +136,24 @@ class Store:
                 scope.version = next_version()
             return token
 
+    def keep_revocations_from(self, old: Store) -> None:
+        """A token revoked in `old` is revoked here too: the spec says a revoked token is
+        never re-enabled (a state put back from a backup taken before the revocation)."""
+        with self._lock:
+            for token in self._tokens.values():
+                was = old._token_by_hash.get(token.token_sha256)
+                token.revoked = token.revoked or (was is not None and was.revoked)
+
     def carry_tokens_from(self, old: Store) -> None:
         """After a reset: every token of `old` stays as it was (a revoked one stays
-        revoked, as the spec says it always does), where its account still exists;
-        a token whose id is taken here gets a new one."""
+        revoked), where its account still exists; a token whose id is taken here
+        gets a new one."""
         with self._lock:
+            self.keep_revocations_from(old)
             for token in old.tokens():
-                mine = self._token_by_hash.get(token.token_sha256)
-                if mine is not None:
-                    mine.revoked = mine.revoked or token.revoked
-                elif token.account_id in self._accounts:
+                if token.token_sha256 in self._token_by_hash:
+                    continue
+                if token.account_id in self._accounts:
                     kept = dataclasses.replace(token)
                     if kept.id in self._tokens:
                         kept.id = self._next_token_id

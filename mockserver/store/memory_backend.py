@@ -204,7 +204,12 @@ class MemoryBackend:
         # Built and checked completely before anything is swapped, so a bad
         # document leaves the current state untouched.
         store = self._from_document(document, "state document")
-        await self._swap(lambda: store)
+
+        def revocations_kept() -> Store:
+            store.keep_revocations_from(self.store)
+            return store
+
+        await self._swap(revocations_kept)
 
     async def reset(self) -> None:
         """Back to the fixtures, keeping every token as it is (revoked ones stay revoked)."""

@@ -401,11 +401,11 @@ def test_a_json_state_file_is_migrated_and_kept_as_a_backup(tmp_path: Path) -> N
     [
         ('{"accounts": [', "is not valid JSON"),
         ("[1, 2]", "expected an object with an 'accounts' list"),
-        ('{"accounts": [{"name": "no id"}]}', "KeyError"),
+        ('{"accounts": [{"name": "no id"}]}', "accounts[0].id can't be blank"),
         (
             '{"accounts": [], "patients": [{"id": 1, "account_id": 1, "first_name": "A", "last_name": "B",'
             ' "created_at": 5}]}',
-            "AttributeError",
+            "patients[id=1].created_at is invalid",
         ),
         (
             '{"accounts": [], "patients": [{"id": 1, "account_id": 1, "first_name": "A", "last_name": "B",'

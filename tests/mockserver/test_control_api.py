@@ -3,12 +3,15 @@ time), and the whole state exported and loaded as JSON."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.reliability.cases_state import UNANSWERABLE_PATIENTS
+from tests.support import spawn_mock
 
 
 def test_created_token_works_once_shown_and_revoked_is_401(reset_mock: Any) -> None:
@@ -111,26 +114,106 @@ def test_state_document_tokens_and_users_are_checked(reset_mock: Any) -> None:
     assert httpx.get(f"{root}/__mock/state").json() == state
 
 
-def test_reset_keeps_a_revoked_fixture_token_revoked(reset_mock: Any, tokens: Any) -> None:
-    """The spec: a revoked token can never be re-enabled. Reset used to rebuild it live."""
-    root, base = reset_mock.root_url, reset_mock.base_url
+def test_reset_keeps_a_revoked_fixture_token_revoked(tokens: Any) -> None:
+    """The spec: a revoked token can never be re-enabled. Reset used to rebuild it live.
+    (On a mock of its own: nothing gives the revoked fixture token back.)"""
     second = tokens[3].live[1]
-    listed = httpx.get(f"{root}/__mock/accounts/3/tokens").json()["data"]
-    token_id = next(t["id"] for t in listed if t["hint"] == second[:8])
-    created = httpx.post(f"{root}/__mock/accounts/3/tokens", json={"name": "kept across resets"}).json()
-    try:
+    with spawn_mock() as mock:
+        root, base = mock.root_url, mock.base_url
+        listed = httpx.get(f"{root}/__mock/accounts/3/tokens").json()["data"]
+        token_id = next(t["id"] for t in listed if t["hint"] == second[:8])
+        created = httpx.post(f"{root}/__mock/accounts/3/tokens", json={"name": "kept across resets"}).json()
         assert httpx.request("DELETE", f"{root}/__mock/tokens/{token_id}", json={}).status_code == 200
         assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 200
         assert httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {second}"}).status_code == 401
         assert (
             httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"}).status_code == 200
         ), "a token created before a reset keeps working"
-    finally:
-        # This session's mock keeps the revocation for good: give the token back by loading a state
-        # in which it is live (PUT /__mock/state replaces tokens as the document says).
-        state = httpx.get(f"{root}/__mock/state").json()
-        for account in state["accounts"]:
-            for entry in account["tokens"]:
-                if entry["id"] == token_id:
-                    entry["revoked"] = False
-        assert httpx.put(f"{root}/__mock/state", json=state).status_code == 200
+
+
+def test_a_state_put_back_keeps_later_revocations(reset_mock: Any) -> None:
+    """A backup taken before a token was revoked, put back, leaves it revoked (it came back
+    live, and a reset then kept it live); so does a document that says it is live."""
+    root, base = reset_mock.root_url, reset_mock.base_url
+    created = httpx.post(f"{root}/__mock/accounts/1/tokens", json={"name": "revoked after the backup"}).json()
+    backup = httpx.get(f"{root}/__mock/state").json()
+    assert httpx.request("DELETE", f"{root}/__mock/tokens/{created['id']}", json={}).status_code == 200
+    edited = copy.deepcopy(backup)
+    for entry in edited["accounts"][0]["tokens"]:
+        entry["revoked"] = False
+    for document in (backup, edited):
+        assert httpx.put(f"{root}/__mock/state", json=document).status_code == 200
+        me = httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"})
+        assert me.status_code == 401, me.text
+        assert httpx.post(f"{root}/__mock/reset", json={}).status_code == 200
+        me = httpx.get(f"{base}/me.json", headers={"Authorization": f"Bearer {created['token']}"})
+        assert me.status_code == 401, me.text
+
+
+def _with_account(state: dict[str, Any], index: int, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    changed = copy.deepcopy(state)
+    change(changed["accounts"][index])
+    return changed
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(account: dict[str, Any]) -> None:
+        target: Any = account
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("index", "change", "key", "message"),
+    [
+        (0, _set(("tokens", 0, "revoked"), "false"), "accounts[id=1].tokens[id=1].revoked", "is invalid"),
+        (0, _set(("tokens", 1, "name"), None), "accounts[id=1].tokens[id=2].name", "is invalid"),
+        (0, _set(("users", 0, "name"), None), "accounts[id=1].users[id=1].name", "is invalid"),
+        (0, _set(("users", 0, "email"), [["deep"]]), "accounts[id=1].users[id=1].email", "is invalid"),
+        (0, _set(("users", 0, "id"), 2**70), "accounts[id=1].users[0].id", "is invalid"),
+        (0, _set(("name",), {"a": 1}), "accounts[id=1].name", "is invalid"),
+        (0, _set(("id",), "1"), "accounts[0].id", "is invalid"),
+        (1, _set(("tokens", 0, "id"), 1), "base", "token id 1 is already taken"),
+        (1, _set(("id",), 1), "base", "account id 1 is already taken"),
+    ],
+    ids=[
+        "revoked-as-text",
+        "token-name-null",
+        "user-name-null",
+        "user-email-nested",
+        "user-id-beyond-int64",
+        "account-name-object",
+        "account-id-text",
+        "token-id-twice",
+        "account-id-twice",
+    ],
+)
+def test_a_state_document_of_wrong_types_or_taken_ids_is_a_422(
+    reset_mock: Any, index: int, change: Callable[[dict[str, Any]], None], key: str, message: str
+) -> None:
+    """Each was taken: "false" revoked the token, null became the name "None", an id twice
+    left a token no list showed and no DELETE could revoke, a nested email or a huge id
+    was a 503 "retry later" with a state file."""
+    root = reset_mock.root_url
+    state = httpx.get(f"{root}/__mock/state").json()
+    response = httpx.put(f"{root}/__mock/state", json=_with_account(state, index, change))
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert any(message in m for m in errors.get(key, [])), errors
+    assert "Error:" not in response.text, "no Python exception names in the answer"
+    assert httpx.get(f"{root}/__mock/state").json() == state, "nothing was replaced"
+
+
+def test_one_secret_in_two_accounts_is_a_422(reset_mock: Any) -> None:
+    root = reset_mock.root_url
+    state = httpx.get(f"{root}/__mock/state").json()
+    secret = state["accounts"][0]["tokens"][0]["token_sha256"]
+    response = httpx.put(
+        f"{root}/__mock/state", json=_with_account(state, 1, _set(("tokens", 0, "token_sha256"), secret))
+    )
+    assert response.status_code == 422, response.text
+    assert "has the secret of token" in response.text
+    assert httpx.get(f"{root}/__mock/state").json() == state
