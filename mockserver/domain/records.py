@@ -3,8 +3,9 @@ spec's `Patient` schema, so that the field list lives in the spec alone.
 
 Every property of `Patient` (its expansion fields included) is a stored field,
 except those the API computes when it answers (`display_*`, named by the
-caller). A field's default is the schema's `default`, else `None` when it is
-nullable, else the empty value of its type; a `format: date-time` field is
+caller). A field's default is the schema's `x-stored-default` (a response
+schema's `default` is what client generators fill an absent field with), else
+`None` when it is nullable, else the empty value of its type; a `format: date-time` field is
 kept as integer epoch milliseconds. Adding a property to the spec adds it to
 every record, to the state documents and to the answers, with no code change.
 """
@@ -160,8 +161,9 @@ def patient_schema(spec: ApiSpec, computed: Collection[str]) -> PatientSchema:
         if name in computed:
             continue
         found = constraints(schema)
-        if found.default is not None:
-            default = found.default
+        stored = schema.get("x-stored-default", found.default)
+        if stored is not None:
+            default = stored
         elif found.nullable:
             default = None
         else:

@@ -165,3 +165,35 @@ def _paths_of(node: Any, key: str, prefix: str = "") -> Iterator[str]:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _paths_of(v, key, f"{prefix}[{i}]")
+
+
+@pytest.mark.parametrize("view", ["written", "decided"])
+def test_answers_carry_no_default_and_no_empty_object(view: str) -> None:
+    """What generators make of an answer's schema: openapi-generator and
+    datamodel-code-generator fill an absent field with its `default` (an archived
+    patient whose PATCH answer left `is_active` out parsed as active, every patient
+    got `vip: false`), openapi-typescript makes the field required; an object with
+    neither properties nor additionalProperties became an empty model that dropped
+    the preferences, or `Record<string, never>`."""
+    decided = load_spec()
+    spec = decided.guide_contract() if view == "written" else decided
+    found: list[str] = []
+    for op in spec.operations:
+        for status in op.responses:
+            schema = op.response_schema(status)
+            found += [f"{op.operation_id} {status}{p}" for p in _defaults_and_empty_objects(schema)]
+    assert found == []
+
+
+def _defaults_and_empty_objects(node: Any, path: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        if "default" in node:
+            yield f"{path}.default"
+        if node.get("type") == "object" and not {"properties", "additionalProperties", "allOf", "$ref"} & set(node):
+            yield f"{path}: an object of nothing"
+        for key, value in node.items():
+            if key not in ("example", "examples"):
+                yield from _defaults_and_empty_objects(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _defaults_and_empty_objects(value, f"{path}[{index}]")
