@@ -136,24 +136,16 @@ class Store:
                 scope.version = next_version()
             return token
 
-    def keep_revocations_from(self, old: Store) -> None:
-        """A token revoked in `old` is revoked here too: the spec says a revoked token is
-        never re-enabled (a state put back from a backup taken before the revocation)."""
-        with self._lock:
-            for token in self._tokens.values():
-                was = old._token_by_hash.get(token.token_sha256)
-                token.revoked = token.revoked or (was is not None and was.revoked)
-
     def carry_tokens_from(self, old: Store) -> None:
         """After a reset: every token of `old` stays as it was (a revoked one stays
-        revoked), where its account still exists; a token whose id is taken here
-        gets a new one."""
+        revoked, as the spec says it always does), where its account still exists;
+        a token whose id is taken here gets a new one."""
         with self._lock:
-            self.keep_revocations_from(old)
             for token in old.tokens():
-                if token.token_sha256 in self._token_by_hash:
-                    continue
-                if token.account_id in self._accounts:
+                mine = self._token_by_hash.get(token.token_sha256)
+                if mine is not None:
+                    mine.revoked = mine.revoked or token.revoked
+                elif token.account_id in self._accounts:
                     kept = dataclasses.replace(token)
                     if kept.id in self._tokens:
                         kept.id = self._next_token_id

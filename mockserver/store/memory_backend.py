@@ -204,12 +204,7 @@ class MemoryBackend:
         # Built and checked completely before anything is swapped, so a bad
         # document leaves the current state untouched.
         store = self._from_document(document, "state document")
-
-        def revocations_kept() -> Store:
-            store.keep_revocations_from(self.store)
-            return store
-
-        await self._swap(revocations_kept)
+        await self._swap(lambda: store)
 
     async def reset(self) -> None:
         """Back to the fixtures, keeping every token as it is (revoked ones stay revoked)."""

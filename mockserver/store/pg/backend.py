@@ -44,7 +44,6 @@ from .loading import (
     carry_tokens,
     export_document,
     is_bulk,
-    keep_revocations,
     old_tokens,
     read_accounts,
     token_of,
@@ -527,12 +526,8 @@ class PostgresBackend:
                 async with conn.transaction():
                     # One whole-state write at a time, from any process.
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK + 1)
-                    old = await old_tokens(conn)
-                    # A reset keeps every token; a state put back keeps the revocations (as in memory).
                     if keep_tokens:
-                        carry_tokens(content, old)
-                    else:
-                        keep_revocations(content, old)
+                        carry_tokens(content, await old_tokens(conn))
                     await write_content(conn, self.table, content)
             except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
                 raise FixtureError(f"state document: the database refused it: {exc}") from None

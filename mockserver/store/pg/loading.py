@@ -46,7 +46,6 @@ __all__ = [
     "carry_tokens",
     "export_document",
     "is_bulk",
-    "keep_revocations",
     "old_tokens",
     "read_accounts",
     "token_of",
@@ -108,16 +107,15 @@ def carry_tokens(content: Content, old: Iterable[Token]) -> None:
     (the spec: a revoked token is never re-enabled), one the fixtures do not
     hold is kept where its account still exists (under a new id if its id is
     taken). The memory store's reset does the same."""
-    old = list(old)
-    keep_revocations(content, old)
     accounts = {a.id for a in content.store.accounts()}
     by_hash = {t.token_sha256: t for t in content.tokens}
     ids = {t.id for t in content.tokens}
     next_id = max(ids, default=0) + 1
     for token in old:
-        if token.token_sha256 in by_hash:
-            continue
-        if token.account_id in accounts:
+        mine = by_hash.get(token.token_sha256)
+        if mine is not None:
+            mine.revoked = mine.revoked or token.revoked
+        elif token.account_id in accounts:
             kept = dataclasses.replace(token)
             if kept.id in ids:
                 kept.id = next_id
@@ -125,14 +123,6 @@ def carry_tokens(content: Content, old: Iterable[Token]) -> None:
             next_id = max(next_id, kept.id + 1)
             content.tokens.append(kept)
             by_hash[kept.token_sha256] = kept
-
-
-def keep_revocations(content: Content, old: Iterable[Token]) -> None:
-    """A token revoked in `old` is revoked in `content` too: the spec says a revoked
-    token is never re-enabled. The memory store's `keep_revocations_from` does the same."""
-    revoked = {t.token_sha256 for t in old if t.revoked}
-    for token in content.tokens:
-        token.revoked = token.revoked or token.token_sha256 in revoked
 
 
 async def write_content(conn: Conn, table: PatientTable, content: Content) -> int:
