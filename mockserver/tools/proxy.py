@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from ..web.http_protocol import client_gone, http_protocol
 __all__ = ["ProxyReport", "build_proxy_app", "main", "upstream_root"]
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+#: What splits a decoded path segment into steps for some front end: a slash, IIS's backslash, Tomcat's `;`.
+_STEP_SEPARATORS = re.compile(r"[/\\;]")
 # Hop-by-hop headers (RFC 9110, 7.6.1) and those httpx or Starlette set themselves.
 _REQUEST_SKIP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
@@ -207,11 +210,15 @@ def build_proxy_app(
 
 
 def _is_api_path(raw_path: bytes, base_path: str) -> bool:
-    """Under the base path, with no segment a URL normalizer would resolve (`..`, `%2e.`)."""
+    """Under the base path, with no segment a URL normalizer would resolve (`..`, `%2e.`),
+    nor one that decodes to such a segment beside another (`..%2f`, `..%5c`, `..;`: what
+    a front end decoding slashes, IIS or Tomcat would read as a step up)."""
     path = raw_path.decode("latin-1")
     if base_path and path != base_path and not path.startswith(base_path + "/"):
         return False
-    return all(unquote(segment) not in (".", "..") for segment in path.split("/"))
+    return all(
+        part not in (".", "..") for segment in path.split("/") for part in _STEP_SEPARATORS.split(unquote(segment))
+    )
 
 
 async def _limited_body(request: Request, limit: int) -> bytes | None:
