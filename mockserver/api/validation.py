@@ -14,6 +14,7 @@ cannot name a patient gets.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -249,7 +250,8 @@ def _coerce(param: Parameter, raw: str) -> Any:
         if _INTEGER.fullmatch(raw):
             return integer(raw)  # any number of digits (int() refuses more than 4300)
         if _DECIMAL.fullmatch(raw):
-            return float(raw)
+            value = float(raw)
+            return value if math.isfinite(value) else raw  # 1.0e400: not a number the API reads, not blank
         return raw
     if kind == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
