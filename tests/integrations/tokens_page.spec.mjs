@@ -44,6 +44,15 @@ try {
   const listed = page.waitForResponse((r) => r.url().endsWith(`/__mock/accounts/${accountId}/tokens`));
   await page.selectOption("#account", accountId);
   await listed;
+  // The table is drawn after its answer arrives: until then it still shows the first account's
+  // tokens. Wait for a row of this account's (ids from the control API) before counting them.
+  const ids = (await (await fetch(`${root}/__mock/accounts/${accountId}/tokens`)).json()).data.map((t) => String(t.id));
+  if (ids.length) {
+    await page.waitForFunction(
+      (wanted) => wanted.includes(document.querySelector("#tokens tbody tr")?.getAttribute("data-token-id")),
+      ids,
+    );
+  }
   report.rows_before = await page.locator("#tokens tbody tr").count();
 
   // Create a token, as the guide says: give it a name, click Create, copy it.
