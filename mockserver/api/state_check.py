@@ -194,43 +194,6 @@ class StateCheck:
             _add(errors, place, "created_at", [messages.INVALID])
 
 
-#: (required, valid(value, largest id)) for a value of a state document's accounts, users and
-#: tokens, checked before they are loaded; what they may hold beyond their type, after.
-_Kind = tuple[bool, Callable[[Any, int], bool]]
-
-
-def _is_text(value: Any, _: int) -> bool:
-    return isinstance(value, str)
-
-
-def _is_text_or_null(value: Any, _: int) -> bool:
-    return value is None or isinstance(value, str)
-
-
-def _is_id(value: Any, largest: int) -> bool:
-    return _id_ok(value, largest)
-
-
-_ACCOUNT: dict[str, _Kind] = {"id": (True, _is_id), "name": (True, _is_text), "country": (False, _is_text_or_null)}
-_USER: dict[str, _Kind] = {
-    "id": (True, _is_id),
-    "name": (True, _is_text),
-    "email": (False, _is_text_or_null),
-    "role": (False, _is_text),
-    "avatar_url": (False, _is_text_or_null),
-}
-_TOKEN: dict[str, _Kind] = {
-    "id": (True, _is_id),
-    "user_id": (True, _is_id),
-    "name": (True, _is_text),
-    "token": (False, _is_text),
-    "token_sha256": (False, _is_text),
-    "hint": (False, _is_text_or_null),
-    "revoked": (False, lambda value, _: isinstance(value, bool)),
-    "created_at": (False, _is_text_or_null),
-}
-
-
 def _add(errors: dict[str, list[str]], place: str, field: str, found: list[str]) -> None:
     if not found:
         return
@@ -267,3 +230,36 @@ def _scalars(answer: Mapping[str, Any]) -> dict[str, Any]:
     """An answer whose nested values are emptied when too deep for the validator."""
     deep = deep_fields(answer)
     return shallow(answer, deep) if deep else dict(answer)
+
+
+#: (required, valid(value, largest id)) for a value of a state document's accounts, users and
+#: tokens, checked before they are loaded; what they may hold beyond their type, after.
+_Kind = tuple[bool, Callable[[Any, int], bool]]
+
+
+def _is_text(value: Any, _: int) -> bool:
+    return isinstance(value, str)
+
+
+def _is_text_or_null(value: Any, _: int) -> bool:
+    return value is None or isinstance(value, str)
+
+
+_ACCOUNT: dict[str, _Kind] = {"id": (True, _id_ok), "name": (True, _is_text), "country": (False, _is_text_or_null)}
+_USER: dict[str, _Kind] = {
+    "id": (True, _id_ok),
+    "name": (True, _is_text),
+    "email": (False, _is_text_or_null),
+    "role": (False, _is_text),
+    "avatar_url": (False, _is_text_or_null),
+}
+_TOKEN: dict[str, _Kind] = {
+    "id": (True, _id_ok),
+    "user_id": (True, _id_ok),
+    "name": (True, _is_text),
+    "token": (False, _is_text),
+    "token_sha256": (False, _is_text),
+    "hint": (False, _is_text_or_null),
+    "revoked": (False, lambda value, _: isinstance(value, bool)),
+    "created_at": (False, _is_text_or_null),
+}

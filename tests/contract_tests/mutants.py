@@ -235,16 +235,23 @@ def _patch_leak(accounts: Accounts) -> Handler:
     return handle
 
 
+async def _others_lists(app: ASGIApp, request: Request, accounts: Accounts) -> list[dict[str, Any]]:
+    """The same searched or filtered list as every other account gets it ([] for any other request)."""
+    if not (_is_list(request) and set(request.query) - {"page", "per_page", "fields", "lang", "is_active"}):
+        return []
+    answers = [await call(app, _auth(request, f"Bearer {token}")) for token in accounts.others(request.token)]
+    return [answer.json() for answer in answers if answer.status == 200]
+
+
 @mutant("scoping_search_leak", "scoping.list_isolation", "searches and filters also return other accounts' matches")
 def _search_leak(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
-        filtered = set(request.query) - {"page", "per_page", "fields", "lang", "is_active"}
-        if _is_list(request) and response.status == 200 and filtered:
+        others = await _others_lists(app, request, accounts)
+        if response.status == 200 and others:
             body = response.json()
-            for token in accounts.others(request.token):
-                other = (await call(app, _auth(request, f"Bearer {token}"))).json()
-                body["data"].extend((other or {}).get("data", []))
+            for other in others:
+                body["data"].extend(other["data"])
             response.set_json(body)
         return response
 
@@ -600,14 +607,21 @@ def _q_case_sensitive(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("listing_email_filter_ignored", "listing.filters_and", "the email filter is ignored")
-def _email_ignored(accounts: Accounts) -> Handler:
-    async def handle(app: ASGIApp, request: Request) -> Response:
-        if _is_list(request) and "email" in request.query:
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "email"})
-        return await call(app, request)
+def _filter_ignored(name: str) -> Callable[[Accounts], Handler]:
+    """A list that drops the `name` filter from its query."""
 
-    return handle
+    def make(accounts: Accounts) -> Handler:
+        async def handle(app: ASGIApp, request: Request) -> Response:
+            if _is_list(request) and name in request.query:
+                request = replace(request, query={k: v for k, v in request.query.items() if k != name})
+            return await call(app, request)
+
+        return handle
+
+    return make
+
+
+mutant("listing_email_filter_ignored", "listing.filters_and", "the email filter is ignored")(_filter_ignored("email"))
 
 
 @mutant("reads_lang_renames", "reads.lang_on_reads", "with lang=mk the stored names come back transliterated")
@@ -657,12 +671,10 @@ def _token_prefix(accounts: Accounts) -> Handler:
 def _total_counts_others(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         response = await call(app, request)
-        filtered = set(request.query) - {"page", "per_page", "fields", "lang", "is_active"}
-        if _is_list(request) and response.status == 200 and filtered:
+        others = await _others_lists(app, request, accounts)
+        if response.status == 200 and others:
             body = response.json()
-            for token in accounts.others(request.token):
-                other = (await call(app, _auth(request, f"Bearer {token}"))).json()
-                body["meta"]["total"] += (other or {}).get("meta", {}).get("total", 0)
+            body["meta"]["total"] += sum(other["meta"]["total"] for other in others)
             response.set_json(body)
         return response
 
@@ -687,14 +699,9 @@ def _email_partial(accounts: Accounts) -> Handler:
     return handle
 
 
-@mutant("listing_legacy_id_ignored", "listing.search_existing", "the legacy_id filter is ignored")
-def _legacy_id_ignored(accounts: Accounts) -> Handler:
-    async def handle(app: ASGIApp, request: Request) -> Response:
-        if _is_list(request) and "legacy_id" in request.query:
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "legacy_id"})
-        return await call(app, request)
-
-    return handle
+mutant("listing_legacy_id_ignored", "listing.search_existing", "the legacy_id filter is ignored")(
+    _filter_ignored("legacy_id")
+)
 
 
 def _with_body(request: Request, change: Callable[[dict[str, Any]], None]) -> Request:
