@@ -8,6 +8,7 @@ a request only when all of these hold:
    by the `--host` it was started with (unless a wildcard), or by the IP
    address the connection arrived at. A page of another site whose name the
    attacker re-points to 127.0.0.1 sends its own name as Host and is refused.
+   There is one `Host` header (and at most one `Origin`).
 2. **Client**: the peer is a loopback address (127.0.0.0/8 or ::1, by
    `ipaddress`; an IPv4-mapped ::ffff:127.x too), or sends the admin key in
    `X-Mock-Admin-Key` (compared as UTF-8 bytes in constant time).
@@ -54,7 +55,10 @@ _WILDCARDS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 def authorize(request: Request, admin_key: str | None, bound_host: str | None) -> None:
     """Forbidden unless the request passes rules 1 to 3 above."""
-    host = request.headers.get("host", "")
+    hosts = request.headers.getlist(
+        "host"
+    )  # dentare-mock refuses a second Host (web/http_protocol.py); other servers may not
+    host = hosts[0] if len(hosts) == 1 else ""
     if not _host_allowed(host, bound_host, _server_address(request)):
         raise Forbidden(
             "Forbidden: the control API answers requests addressed to localhost, 127.0.0.1 or [::1] "
@@ -63,8 +67,8 @@ def authorize(request: Request, admin_key: str | None, bound_host: str | None) -
     if request.headers.get("sec-fetch-site") == "cross-site":
         # A page on another site, in a browser on this machine, is a loopback client too.
         raise Forbidden("Forbidden: the control API does not answer other sites' pages")
-    origin = request.headers.get("origin")
-    if origin is not None and origin.lower() != f"{request.url.scheme}://{host}".lower():
+    origins = request.headers.getlist("origin")
+    if len(origins) > 1 or (origins and origins[0].lower() != f"{request.url.scheme}://{host}".lower()):
         raise Forbidden("Forbidden: the control API answers pages of its own origin only")
     client = request.client.host if request.client else ""
     if is_loopback(client):

@@ -6,7 +6,8 @@ request received.", refuses raw UTF-8 in the request line (what
 httptools buffer a header of any size before the app can say 431. Here:
 
 * **Errors in the API's shape.** A request the parser refuses (NUL bytes, a
-  bad chunk size, a broken header line, an unknown HTTP version) gets
+  bad chunk size, a broken header line, an unknown HTTP version, a second
+  `Host` header) gets
   `400 {"error": "Bad Request: malformed HTTP request (...)"}`, and a head
   over the limit `431 {"error": ...}`, both with `Connection: close`. The
   connection is then half-closed and what the client still sends is read
@@ -83,6 +84,7 @@ class JsonErrorsProtocol(HttpToolsProtocol):
         self._line_open = True  # the next bytes fed continue a request line
         self._completed_in_feed = False
         self._count_parts = False  # the open head began inside the bytes being fed: count its parts
+        self._hosts = 0  # Host headers of the open head
         self._refused = False
 
     # -- reading ------------------------------------------------------------------------------
@@ -152,6 +154,7 @@ class JsonErrorsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._head_bytes = 0
         self._head_open = True
+        self._hosts = 0
         if self._completed_in_feed:
             # A pipelined request that began inside bytes already fed: its line went as it came,
             # and the bytes fed hold the requests before it, so its own size is its parts'.
@@ -165,6 +168,8 @@ class JsonErrorsProtocol(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         super().on_header(name, value)
+        if self.headers[-1][0] == b"host":
+            self._hosts += 1
         if self._count_parts:
             self._head_bytes += len(name) + len(value) + len(b": \r\n")
         if value[-1:] in (b" ", b"\t"):
@@ -176,6 +181,10 @@ class JsonErrorsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_open = False
         self._body_open = True
+        if self._hosts > 1:
+            # RFC 9112 3.2: a server MUST answer 400; which one would name the server is anyone's guess.
+            self._refuse(400, "Bad Request: malformed HTTP request (more than one Host header)")
+            raise _StopParsing  # out of the parser (feed_data raises it, refused already); nothing more is read
         recall = self.recall_answer
         if recall is not None and self._plain_get():
             head = (self.url, tuple(self.headers))
@@ -266,6 +275,10 @@ class JsonErrorsProtocol(HttpToolsProtocol):
         if transport.can_write_eof():
             transport.write_eof()  # the answer, then our side closed; theirs is read and dropped
         self.loop.call_later(LINGER_SECONDS, transport.close)
+
+
+class _StopParsing(Exception):
+    """Raised in a parser callback once the request is refused."""
 
 
 class _OneWrite:

@@ -121,6 +121,18 @@ def origin_cases() -> Iterator[ControlCase]:
                 error_prefix=FORBIDDEN,
             )
     for method, path, body, content_type in ROUTES:
+        # Its own origin, then another: which one a browser meant is anyone's guess.
+        twice = (("Origin", "http://127.0.0.1:{port}"), ("Origin", "http://evil.example"))
+        yield ControlCase(
+            f"origin-twice-{method}-{path}",
+            method,
+            path,
+            403,
+            body,
+            _headers(content_type, *twice),
+            error_prefix=FORBIDDEN,
+        )
+    for method, path, body, content_type in ROUTES:
         yield ControlCase(
             f"cross-site-{method}-{path}",
             method,

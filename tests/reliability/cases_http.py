@@ -152,8 +152,11 @@ def header_cases() -> Iterator[HttpCase]:
         "escape-in-value": b"X-A: a\x1bb",
         "bell-in-value": b"X-A: a\x07b",
         "folded-line": b"X-A: first\r\n second",
+        "two-hosts": b"Host: localhost",  # after _get's own Host: x (RFC 9112 3.2: 400)
+        "two-hosts-alike": b"Host: x",
     }.items():
         yield HttpCase(f"header-{name}", _get(b"/api/v1/me.json", header), 400, MALFORMED)
+    yield HttpCase("header-two-hosts-on-a-write", _post(b"host: 127.0.0.1"), 400, MALFORMED)
     for name, header in {
         "content-length-negative": b"Content-Length: -1",
         "content-length-letters": b"Content-Length: abc",

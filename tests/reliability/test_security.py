@@ -377,3 +377,24 @@ def test_cors_allows_only_the_configured_origins() -> None:
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
     assert "access-control-allow-origin" not in simple.headers
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([("Host", "127.0.0.1")], 200),
+        ([("Host", "127.0.0.1"), ("Host", "evil.example")], 403),
+        ([("Host", "evil.example"), ("Host", "127.0.0.1")], 403),
+        ([("Host", "127.0.0.1"), ("Host", "127.0.0.1")], 403),
+    ],
+    ids=["one", "own-then-other", "other-then-own", "twice-the-same"],
+)
+def test_control_api_takes_one_host_header(headers: list[tuple[str, str]], status: int) -> None:
+    """On a server that lets a second Host through (dentare-mock's own refuses it with a 400),
+    the control API does not pick one: the first might name this server, the second the attacker's."""
+    client = InProcessClient(in_process_app(), client_host="127.0.0.1")
+    try:
+        response = client.request("GET", "/__mock/accounts", headers=headers)
+    finally:
+        client.close()
+    assert response.status_code == status, response.text
