@@ -32,6 +32,7 @@ What it guarantees:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -55,6 +56,7 @@ APPLICATION_ID = 0x444E5441
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-journal", "-shm")
+_PROBED_BYTES = 4096  # what `probe` reads to tell a JSON document from a damaged file
 _TABLES = ("accounts", "tokens", "patients")  # what a state holds (and meta, what the file says of it)
 _NEW_FILE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _SCHEMA = """
@@ -77,9 +79,10 @@ class Change:
 
 
 def probe(path: Path) -> str:
-    """What is at `path`: "missing", "empty", "sqlite" or "json" (anything else
-    is read as JSON, which says clearly why it is not). FixtureError for a
-    symbolic link or something that is not a regular file."""
+    """What is at `path`: "missing", "empty", "sqlite", "json" (text that is not
+    SQLite's: reading it as JSON says clearly why it is not), or "binary"
+    (neither: a damaged state file, most likely). FixtureError for a symbolic
+    link or something that is not a regular file."""
     try:
         info = path.lstat()
     except FileNotFoundError:
@@ -91,8 +94,14 @@ def probe(path: Path) -> str:
     if info.st_size == 0:
         return "empty"
     with _open_nofollow(path, os.O_RDONLY) as fd:
-        head = os.read(fd, len(SQLITE_MAGIC))
-    return "sqlite" if head == SQLITE_MAGIC else "json"
+        head = os.read(fd, _PROBED_BYTES)
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    try:  # not final: the head may end inside a character
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _PROBED_BYTES)
+    except UnicodeDecodeError:
+        return "binary"
+    return "binary" if b"\x00" in head else "json"
 
 
 def remove_leftovers(path: Path) -> list[Path]:
@@ -151,6 +160,12 @@ class StateFile:
         kind = probe(path)
         if kind == "json":
             raise FixtureError(f"{path}: a JSON state file must be migrated first (migrate_json)")
+        if kind == "binary":
+            raise FixtureError(
+                f"{path} is not a state file: it does not begin as SQLite files do, nor is it JSON text. "
+                f"If it was a dentare-mock state file, it is damaged: restore it (with {path.name}-wal, "
+                "if one was beside it) from a copy, or give another --state-file; it was left as it is"
+            )
         for suffix in _SIDECARS:
             sidecar = path.with_name(path.name + suffix)
             if sidecar.is_symlink():

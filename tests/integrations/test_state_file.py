@@ -477,6 +477,23 @@ def test_a_state_file_the_mock_cannot_read_whole_is_refused_and_left_as_it_is(
     assert state.read_bytes() == before, "a refused file is left byte for byte as it was"
 
 
+@pytest.mark.parametrize("head", [b"\x00" * 16, b"XXXXXXXXXXXXXXXX"], ids=["zeroed", "overwritten"])
+def test_a_state_file_with_a_damaged_header_is_named_so_and_left_as_it_is(tmp_path: Path, head: bytes) -> None:
+    """Before, a state file whose first bytes were lost was read as JSON, and the
+    mock said it "is not valid JSON: str is not valid UTF-8"."""
+    state = _created_then_killed(tmp_path)
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with state.open("r+b") as file:
+        file.write(head)
+    before = state.read_bytes()
+    run = run_cli("--port", str(free_port()), "--state-file", str(state))
+    assert run.returncode == 2, run.stderr
+    assert f"{state} is not a state file" in run.stderr and "it is damaged: restore it" in run.stderr
+    assert "JSON:" not in run.stderr and "Traceback" not in run.stderr
+    assert state.read_bytes() == before
+
+
 def test_a_new_state_file_says_what_it_is_without_its_log(tmp_path: Path) -> None:
     """Right after the mock creates it, the file alone (copied without its -wal, after a
     SIGKILL) is a state file holding the fixtures; before, it was an empty database there,
