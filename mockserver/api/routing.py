@@ -282,7 +282,7 @@ def _parse_json(scope: Scope, raw: bytes, rules: ApiRules) -> Any:
     try:
         return loads(raw)  # orjson, and numbers beyond the float range (inputs.py)
     except orjson.JSONDecodeError as exc:
-        raise _malformed(f"Malformed JSON: {_short(str(exc))}", rules) from None
+        raise _malformed(f"Malformed JSON: {_coded(scope) or _short(str(exc))}", rules) from None
 
 
 def _malformed(message: str, rules: ApiRules) -> HTTPError:
@@ -290,6 +290,17 @@ def _malformed(message: str, rules: ApiRules) -> HTTPError:
     if rules.malformed_body_unprocessable:
         return ValidationFailed({messages.BASE: [message]})
     return BadRequest(message)
+
+
+def _coded(scope: Scope) -> str | None:
+    """Why a body is not JSON, when it is compressed: the API reads a body as it is sent."""
+    for name in (b"content-encoding", b"transfer-encoding"):
+        codings = [c.strip() for c in (_header(scope, name) or "").lower().split(",")]
+        named = [c for c in codings if c not in ("", "identity", "chunked")]
+        if named:
+            header = name.decode().title()
+            return f"the body is sent with {header}: {', '.join(named)}, which is not decoded; send it uncompressed"
+    return None
 
 
 def _short(message: str) -> str:

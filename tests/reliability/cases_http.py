@@ -10,6 +10,7 @@ test_bad_input_layers.py.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -191,6 +192,20 @@ def chunk_cases() -> Iterator[HttpCase]:
     yield HttpCase("chunk-valid-bad-json", _post(chunked, body=b"4\r\n{nop\r\n0\r\n\r\n"), 400, "Malformed JSON")
     yield HttpCase("chunk-valid-empty", _post(chunked, body=b"0\r\n\r\n"), 400, "Malformed JSON")
     yield HttpCase("chunk-valid-body", _post(chunked, body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(CREATE), CREATE)), 201)
+    # A compressed body: the API reads a body as sent, and says so (it said "str is not valid UTF-8").
+    packed = gzip.compress(CREATE, mtime=0)
+    yield HttpCase(
+        "chunk-gzip-transfer-coding",
+        _post(b"Transfer-Encoding: gzip, chunked", body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(packed), packed)),
+        400,
+        "Malformed JSON: the body is sent with Transfer-Encoding: gzip, which is not decoded",
+    )
+    yield HttpCase(
+        "content-encoding-gzip",
+        _post(b"Content-Encoding: gzip", body=packed),
+        400,
+        "Malformed JSON: the body is sent with Content-Encoding: gzip, which is not decoded",
+    )
 
 
 def size_cases() -> Iterator[HttpCase]:
