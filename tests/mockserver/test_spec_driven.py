@@ -50,7 +50,7 @@ def test_required_fields_come_from_the_spec(tmp_path: Path) -> None:
     assert client_for(SPEC_PATH).post("/patients", json=body).status_code == 201
 
     def require_email(doc: dict[str, Any]) -> None:
-        doc["components"]["schemas"]["PatientNames"]["required"].append("email")
+        doc["components"]["schemas"]["PatientCreate"]["allOf"][1]["required"].append("email")
 
     response = client_for(spec_copy(tmp_path, require_email)).post("/patients", json=body)
     assert response.status_code == 422

@@ -1,5 +1,6 @@
 """spec/openapi.yaml as client generators read it: openapi-python-client,
 openapi-typescript and @hey-api/openapi-ts generate from it with no warning,
+datamodel-code-generator's models pass mypy --strict,
 give every 2xx/401/404/422 answer a model, refuse a create without the names,
 and name nothing after a JS built-in or with a number. The Python client then
 runs an integrator's script against the mock (python_walk.py); the TypeScript
@@ -87,6 +88,33 @@ def test_python_models_are_named_once_and_the_create_model_needs_the_names(pytho
     names = run.stdout.split()
     assert {"PatientCreate", "ValidationError", "ApiError", "PatientEnvelope"} <= set(names), names
     assert generators.name_collisions(names) == [], names
+
+
+def test_datamodel_code_generator_models_type_check_and_the_create_model_needs_the_names(tmp_path: Path) -> None:
+    """Its models of a create that was an allOf of two schemas both defining the names had
+    two bases whose `first_name` clashed: mypy --strict refused the generated module."""
+    exe = Path(sys.executable).parent / "datamodel-codegen"
+    if not exe.exists():
+        missing_tool("datamodel-code-generator is not installed (pip install -e '.[clients]')")
+    models = generators.datamodel_codegen(SPEC_PATH, tmp_path / "dentare_models.py", str(exe)).out
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(models)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import pydantic, dentare_models as m\n"
+        "for kwargs in ({'first_name': 'Maria'}, {'last_name': 'Hoxha'}):\n"
+        "    try:\n        m.PatientCreate(**kwargs)\n    except pydantic.ValidationError:\n        continue\n"
+        "    raise SystemExit(f'PatientCreate({kwargs}) was built without a required name')\n"
+        "m.PatientCreate(first_name='Maria', last_name='Hoxha', email=None)\n"
+        "assert m.PatientUpdate().model_dump(exclude_unset=True) == {}\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
 
 
 def test_an_integrator_script_runs_through_the_python_client(
