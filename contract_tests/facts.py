@@ -124,6 +124,11 @@ class SpecFacts:
     def record_fields(self) -> list[str]:
         return [k for k in object_shape(self.guide.schema("Patient")).properties if k not in self.expansion_fields]
 
+    def is_date_time(self, name: str) -> bool:
+        """Whether the patient field `name` is a date-time (created_at, updated_at)."""
+        schema = object_shape(self.guide.schema("Patient")).properties.get(name)
+        return schema is not None and constraints(schema).format == "date-time"
+
     @cached_property
     def read_only_fields(self) -> list[str]:
         computed = {"display_name", "display_first_name", "display_last_name"}

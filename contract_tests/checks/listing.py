@@ -23,8 +23,17 @@ __all__: list[str] = []
 
 
 def _ids(ctx: RunContext, **params: Any) -> tuple[list[int], Exchange]:
-    exchange = ctx.api.list(per_page=ctx.facts.per_page[2], **params)
-    data, _ = ctx.expect.listing(exchange)
+    """The ids of one page of 100, whose meta.total must count them (all of them, when the page is not full)."""
+    per_page = ctx.facts.per_page[2]
+    exchange = ctx.api.list(per_page=per_page, **params)
+    data, meta = ctx.expect.listing(exchange)
+    total = meta["total"]
+    ctx.expect.that(
+        total == len(data) if len(data) < per_page else total >= len(data),
+        f"meta.total counting the {len(data)} patients listed for {params}",
+        f"meta.total == {total}",
+        exchange,
+    )
     return [item["id"] for item in data], exchange
 
 
@@ -49,6 +58,7 @@ def archived_patients(ctx: RunContext) -> None:
         ({"external_id": tag, "is_active": False}, True),
         ({"q": values["first_name"]}, False),
         ({"q": values["first_name"], "is_active": False}, True),
+        ({"q": f"zz{values['first_name']}zz", "is_active": False}, False),  # "combine with AND"
     ):
         ids, exchange = _ids(ctx, **params)
         ctx.expect.that(

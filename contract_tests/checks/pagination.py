@@ -20,29 +20,31 @@ def _expected_len(total: int, page: int, per_page: int) -> int:
     return max(0, min(per_page, total - (page - 1) * per_page))
 
 
-@check("no page/per_page: page 1 of 20 patients", writes=True)
+@check("no per_page: pages of 20 patients, with or without page, a filter or q", writes=True)
 def default_page_size(ctx: RunContext) -> None:
     ctx.api.ensure_patients(25)
     _, default, _ = ctx.facts.per_page
-    for accept in (True, False):
-        exchange = ctx.api.list(accept=accept)
+    first = ctx.facts.page_min
+    data, _ = ctx.expect.listing(ctx.api.list(per_page=1))
+    narrowed = {"q": data[0]["last_name"]} if data and isinstance(data[0].get("last_name"), str) else {}
+    # "Default page size is 20": of every list, not only of one without parameters.
+    for params, accept in (({}, True), ({}, False), ({"page": first + 1}, True), ({"is_active": True}, True)) + (
+        ((narrowed, True),) if narrowed else ()
+    ):
+        exchange = ctx.api.list(accept=accept, **params)
         data, meta = ctx.expect.listing(exchange)
+        page = params.get("page", first)
         ctx.expect.that(
             meta["per_page"] == default,
-            f"meta.per_page == {default} (the guide's default)",
+            f"meta.per_page == {default} (the guide's default) for {params or 'no parameters'}",
             f"meta.per_page == {meta['per_page']}",
             exchange,
         )
-        ctx.expect.that(
-            meta["page"] == ctx.facts.page_min,
-            f"meta.page == {ctx.facts.page_min}",
-            f"meta.page == {meta['page']}",
-            exchange,
-        )
-        want = min(default, meta["total"])
+        ctx.expect.that(meta["page"] == page, f"meta.page == {page}", f"meta.page == {meta['page']}", exchange)
+        want = _expected_len(meta["total"], page - first + 1, default)
         ctx.expect.that(
             len(data) == want,
-            f"{want} patients (the default {default}, or all of {meta['total']})",
+            f"{want} patients on page {page} of {default} (total {meta['total']}) for {params or 'no parameters'}",
             f"{len(data)} patients",
             exchange,
         )

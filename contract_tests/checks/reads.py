@@ -8,6 +8,9 @@ localized and what an unset expansion field looks like are decisions
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from .._types import JsonObject
 from ..context import RunContext
 from ..registry import check
@@ -56,6 +59,51 @@ def list_items(ctx: RunContext) -> None:
         ctx.expect.that(not problems, "a page typed as the guide's PatientList", "; ".join(problems[:3]), exchange)
 
 
+@check("a list item shows its patient as GET by id does, field for field", writes=True)
+def list_items_agree(ctx: RunContext) -> None:
+    """ "Returns a paginated list of patients": an item is the patient, as it is; its
+    display names too ("Defaults to the patient's stored locale ... Available on all read endpoints")."""
+    localized = ctx.api.created(first_name="Maria", last_name="Hoxha", locale="mk")
+    archived = ctx.api.created(is_active=False)
+    lists: list[tuple[dict[str, Any], int]] = [
+        ({"external_id": localized["external_id"]}, 1),
+        ({"external_id": archived["external_id"], "is_active": False}, 1),
+        ({}, _AGREE_SAMPLE),
+        ({"is_active": False}, _AGREE_SAMPLE),
+    ]
+    for params, sample in lists:
+        data, _ = ctx.expect.listing(ctx.api.list(**params))
+        for item in data[:sample]:
+            exchange = ctx.api.get(item["id"])
+            record = ctx.expect.patient(exchange)
+            differ = {
+                key: (item[key], record[key])
+                for key in sorted(set(item) & set(record))
+                if not _same_value(ctx, key, item[key], record[key])
+            }
+            ctx.expect.that(
+                not differ,
+                f"list item {item['id']} ({params or 'the default list'}) as its record",
+                f"(list, record): {differ}",
+                exchange,
+            )
+
+
+_AGREE_SAMPLE = 5  # items of each list read back by id
+
+
+def _same_value(ctx: RunContext, key: str, listed: Any, read: Any) -> bool:
+    """Equal, or the same instant for a date-time (how many decimals it shows is the timestamps decision's)."""
+    if listed == read:
+        return True
+    if isinstance(listed, str) and isinstance(read, str) and ctx.facts.is_date_time(key):
+        try:
+            return datetime.fromisoformat(listed) == datetime.fromisoformat(read)
+        except ValueError:
+            return False
+    return False
+
+
 @check("expansion fields only when named in `fields`, and then those asked for", writes=True)
 def expansion_fields(ctx: RunContext) -> None:
     expansion = ctx.facts.expansion_fields
@@ -95,9 +143,11 @@ def lang_on_reads(ctx: RunContext) -> None:
     without = ctx.api.created(first_name="Марија", last_name="Хоџа")
     for stored, default in ((with_locale, "mk"), (without, "en")):
         plain = ctx.expect.patient(ctx.api.get(stored["id"]))
+        shown_in: dict[str, tuple[Any, ...]] = {}
         for lang in ctx.facts.langs:
             exchange = ctx.api.get(stored["id"], lang=lang)
             got = ctx.expect.patient(exchange)
+            shown_in[lang] = tuple(got.get(k) for k in _DISPLAY)
             for field in ("first_name", "last_name"):
                 ctx.expect.that(
                     got.get(field) == stored[field],
@@ -127,3 +177,17 @@ def lang_on_reads(ctx: RunContext) -> None:
                 [item.get("display_name") for item in data],
                 listed,
             )
+        # "localize display_name, display_first_name, and display_last_name": the three together.
+        # Only a change of letters is judged; an order or punctuation of its own per lang is not.
+        for lang, (name, *parts) in shown_in.items():
+            for other, (other_name, *other_parts) in shown_in.items():
+                ctx.expect.that(
+                    _letters(name) == _letters(other_name) or parts != other_parts,
+                    f"display_first_name and display_last_name localized with display_name (lang={lang}, {other})",
+                    f"display_name {name!r} and {other_name!r}, both with the parts {parts}",
+                )
+
+
+def _letters(name: Any) -> list[str]:
+    """The letters of a display name, in any order."""
+    return sorted(c for c in name if c.isalpha()) if isinstance(name, str) else []

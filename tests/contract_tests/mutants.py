@@ -747,3 +747,99 @@ def _lenient_dates(accounts: Accounts) -> Handler:
         return await call(app, _with_body(request, as_iso))
 
     return handle
+
+
+# -- what a page shows, and how it agrees with the records -----------------------------------------
+
+
+def _list_items(response: Response, change: Callable[[dict[str, Any]], None]) -> Response:
+    body = response.json()
+    if response.status == 200 and isinstance(body, dict) and isinstance(body.get("data"), list):
+        for item in body["data"]:
+            change(item)
+        response.set_json(body)
+    return response
+
+
+@mutant(
+    "pagination_narrowed_pages_of_50",
+    "pagination.default_page_size",
+    "a list with a query but no per_page: pages of 50",
+)
+def _narrowed_pages_of_50(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and request.query and "per_page" not in request.query:
+            request = replace(request, query={**request.query, "per_page": "50"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("listing_search_total_plus_one", "listing.search_fields", "a search's meta.total counts one patient too many")
+def _search_total_plus_one(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        body = response.json()
+        if _is_list(request) and "q" in request.query and response.status == 200 and body["data"]:
+            body["meta"]["total"] += 1
+            response.set_json(body)
+        return response
+
+    return handle
+
+
+@mutant("listing_q_dropped_for_archived", "listing.archived_patients", "with is_active=false, q is ignored")
+def _q_dropped_for_archived(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and request.query.get("is_active") == "false":
+            request = replace(request, query={k: v for k, v in request.query.items() if k != "q"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant("reads_list_items_all_active", "reads.list_items_agree", "every list item says is_active: true")
+def _list_items_all_active(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        return _list_items(response, lambda item: item.update(is_active=True)) if _is_list(request) else response
+
+    return handle
+
+
+@mutant("reads_list_without_phone_e164", "reads.list_items_agree", "list items show phone_e164 as null")
+def _list_without_phone_e164(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        return _list_items(response, lambda item: item.update(phone_e164=None)) if _is_list(request) else response
+
+    return handle
+
+
+@mutant("reads_list_in_english", "reads.list_items_agree", "a list without lang shows English names, not the locale's")
+def _list_in_english(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        if _is_list(request) and "lang" not in request.query:
+            request = replace(request, query={**request.query, "lang": "en"})
+        return await call(app, request)
+
+    return handle
+
+
+@mutant(
+    "reads_display_parts_as_stored",
+    "reads.lang_on_reads",
+    "display_first/last_name stay as stored; display_name is localized",
+)
+def _display_parts_as_stored(accounts: Accounts) -> Handler:
+    async def handle(app: ASGIApp, request: Request) -> Response:
+        response = await call(app, request)
+        if request.method == "GET" and PATIENT_PATH.match(request.path) and response.status == 200:
+
+            def as_stored(data: dict[str, Any]) -> None:
+                data["display_first_name"], data["display_last_name"] = data.get("first_name"), data.get("last_name")
+
+            return _rewrite_data(response, as_stored)
+        return response
+
+    return handle

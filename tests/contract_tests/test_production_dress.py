@@ -131,3 +131,26 @@ def test_a_stricter_correct_target_passes(accounts: Accounts, tmp_path: Path) ->
     with serve(Mutant(mock_app(), stricter)) as base_url:
         run = run_contract(base_url, accounts, "--quick", "--seed", "4821", tmp_path=tmp_path)
     assert run.code == 0, _detail(run)
+
+
+async def surname_first_in_english(app: ASGIApp, request: Request) -> Response:
+    """A server whose English display_name puts the surname first ("Hoxha Maria"):
+    localizing is the server's, the guide never shows a localized name."""
+    response = await call(app, request)
+    body = response.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    lang = request.query.get("lang")
+    for patient in data if isinstance(data, list) else [data] if isinstance(data, dict) else []:
+        name = patient.get("display_name")
+        if isinstance(name, str) and (lang or patient.get("locale") or "en") == "en":
+            patient["display_name"] = " ".join(reversed(name.split(" ")))
+    if data is not None:
+        response.set_json(body)
+    return response
+
+
+def test_a_target_ordering_names_its_own_way_per_lang_passes(accounts: Accounts, tmp_path: Path) -> None:
+    with serve(Mutant(mock_app(), surname_first_in_english)) as base_url:
+        run = run_contract(base_url, accounts, "--rule", "reads", "--seed", "4821", tmp_path=tmp_path)
+    assert run.code == 0, _detail(run)
+    assert "reads.lang_on_reads" in run.stdout, _detail(run)
