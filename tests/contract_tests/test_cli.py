@@ -188,7 +188,8 @@ def test_a_run_leaves_no_hypothesis_folder_in_the_working_directory(accounts: Ac
 
 def test_edge_answers_are_retried_and_never_judged(accounts: Accounts, contract: Callable[..., ContractRun]) -> None:
     """A platform edge that answers every third request with a 429 (Retry-After: 0),
-    HTML or JSON, as the guide warns: the run retries, counts, and passes."""
+    HTML or JSON, as the guide warns: the run retries, counts, and passes; the
+    fuzzers and the state machine too (every request they send goes through the run's client)."""
     sent = {"n": 0}
 
     async def edge(app: ASGIApp, request: Request) -> Response:
@@ -210,6 +211,10 @@ def test_edge_answers_are_retried_and_never_judged(accounts: Accounts, contract:
             "pagination",
             "--rule",
             "listing",
+            "--rule",
+            "schema",
+            "--rule",
+            "stateful",
             "--max-retries",
             "5",
         )
