@@ -55,9 +55,8 @@ _WILDCARDS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 def authorize(request: Request, admin_key: str | None, bound_host: str | None) -> None:
     """Forbidden unless the request passes rules 1 to 3 above."""
-    hosts = request.headers.getlist(
-        "host"
-    )  # dentare-mock refuses a second Host (web/http_protocol.py); other servers may not
+    # dentare-mock's HTTP layer refuses a second Host (web/http_protocol.py); a server in front may not.
+    hosts = request.headers.getlist("host")
     host = hosts[0] if len(hosts) == 1 else ""
     if not _host_allowed(host, bound_host, _server_address(request)):
         raise Forbidden(
