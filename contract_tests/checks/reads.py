@@ -73,8 +73,11 @@ def list_items_agree(ctx: RunContext) -> None:
     ]
     for params, sample in lists:
         data, _ = ctx.expect.listing(ctx.api.list(**params))
+        of_archived = params.get("is_active") is False
         for item in data[:sample]:
             exchange = ctx.api.get(item["id"])
+            if of_archived and exchange.status == 404:
+                continue  # an archived patient by id may be Not Found (decided.archived_by_id)
             record = ctx.expect.patient(exchange)
             differ = {
                 key: (item[key], record[key])
