@@ -9,6 +9,7 @@ per_page_over_max); these checks hold under each of their alternatives.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..context import RunContext
 from ..registry import check
@@ -28,9 +29,9 @@ def default_page_size(ctx: RunContext) -> None:
     data, _ = ctx.expect.listing(ctx.api.list(per_page=1))
     narrowed = {"q": data[0]["last_name"]} if data and isinstance(data[0].get("last_name"), str) else {}
     # "Default page size is 20": of every list, not only of one without parameters.
-    for params, accept in (({}, True), ({}, False), ({"page": first + 1}, True), ({"is_active": True}, True)) + (
-        ((narrowed, True),) if narrowed else ()
-    ):
+    lists: list[tuple[dict[str, Any], bool]] = [({}, True), ({}, False), ({"page": first + 1}, True)]
+    lists += [({"is_active": True}, True)] + ([(narrowed, True)] if narrowed else [])
+    for params, accept in lists:
         exchange = ctx.api.list(accept=accept, **params)
         data, meta = ctx.expect.listing(exchange)
         page = params.get("page", first)

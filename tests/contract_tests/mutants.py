@@ -85,6 +85,11 @@ def _is_list(request: Request) -> bool:
     return request.method == "GET" and request.path == f"{API}/patients"
 
 
+def _without_param(request: Request, name: str) -> Request:
+    """`request` with the query parameter `name` dropped."""
+    return replace(request, query={k: v for k, v in request.query.items() if k != name})
+
+
 # -- auth -------------------------------------------------------------------
 
 
@@ -330,7 +335,7 @@ def _patch_half(accounts: Accounts) -> Handler:
 def _lang_ignored(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.query.get("lang") not in (None, "en", "sq", "mk"):
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "lang"})
+            request = _without_param(request, "lang")
         return await call(app, request)
 
     return handle
@@ -363,7 +368,7 @@ def _q_personal_no(accounts: Accounts) -> Handler:
 def _filters_or(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if _is_list(request) and "email" in request.query and "personal_no" in request.query:
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "personal_no"})
+            request = _without_param(request, "personal_no")
         return await call(app, request)
 
     return handle
@@ -373,7 +378,7 @@ def _filters_or(accounts: Accounts) -> Handler:
 def _is_active_ignored(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if _is_list(request) and request.query.get("is_active") == "false":
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "is_active"})
+            request = _without_param(request, "is_active")
         return await call(app, request)
 
     return handle
@@ -393,7 +398,7 @@ def _expansion_always(accounts: Accounts) -> Handler:
 def _lang_dropped(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if request.query.get("lang") in ("en", "sq", "mk"):
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "lang"})
+            request = _without_param(request, "lang")
         return await call(app, request)
 
     return handle
@@ -613,7 +618,7 @@ def _filter_ignored(name: str) -> Callable[[Accounts], Handler]:
     def make(accounts: Accounts) -> Handler:
         async def handle(app: ASGIApp, request: Request) -> Response:
             if _is_list(request) and name in request.query:
-                request = replace(request, query={k: v for k, v in request.query.items() if k != name})
+                request = _without_param(request, name)
             return await call(app, request)
 
         return handle
@@ -792,7 +797,7 @@ def _search_total_plus_one(accounts: Accounts) -> Handler:
 def _q_dropped_for_archived(accounts: Accounts) -> Handler:
     async def handle(app: ASGIApp, request: Request) -> Response:
         if _is_list(request) and request.query.get("is_active") == "false":
-            request = replace(request, query={k: v for k, v in request.query.items() if k != "q"})
+            request = _without_param(request, "q")
         return await call(app, request)
 
     return handle

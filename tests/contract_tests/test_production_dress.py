@@ -63,7 +63,7 @@ class Dressed:
         body = response.json()
         if isinstance(body, dict):
             data = body.get("data")
-            for patient in data if isinstance(data, list) else [data] if isinstance(data, dict) else []:
+            for patient in _patients(data):
                 patient["lock_version"] = self.lock_versions.get(patient["id"], 0)  # Rails' optimistic locking
             if isinstance(body.get("meta"), dict):
                 meta = body["meta"]
@@ -77,6 +77,11 @@ class Dressed:
         if response.headers.get("content-type") == "application/json":
             response.headers["content-type"] = "Application/JSON; charset=UTF-8"
         response.headers.update(PRODUCTION_HEADERS)
+
+
+def _patients(data: Any) -> list[dict[str, Any]]:
+    """The patients an answer's `data` holds: a page's items, or one record."""
+    return data if isinstance(data, list) else [data] if isinstance(data, dict) else []
 
 
 #: The fixtures' doctors: a stricter server's `preferred_doctor_id` must name one.
@@ -140,7 +145,7 @@ async def surname_first_in_english(app: ASGIApp, request: Request) -> Response:
     body = response.json()
     data = body.get("data") if isinstance(body, dict) else None
     lang = request.query.get("lang")
-    for patient in data if isinstance(data, list) else [data] if isinstance(data, dict) else []:
+    for patient in _patients(data):
         name = patient.get("display_name")
         if isinstance(name, str) and (lang or patient.get("locale") or "en") == "en":
             patient["display_name"] = " ".join(reversed(name.split(" ")))
